@@ -1,0 +1,2 @@
+export { createFakeClock, type FakeClock } from "./clock";
+export { createSeededRandom } from "./random";

@@ -1,0 +1,3 @@
+import { clawProject } from "../../tooling/vitest/project.ts";
+
+export default clawProject(import.meta.dirname);

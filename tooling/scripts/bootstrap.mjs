@@ -1,0 +1,94 @@
+#!/usr/bin/env node
+// Sets up a fresh clone with nothing but Node and npm (pnpm, then the workspace's
+// dependencies), then runs one of the README's two jobs:
+//   node tooling/scripts/bootstrap.mjs start [claw args…]   the gateway on its embedded defaults
+//   node tooling/scripts/bootstrap.mjs test                  the whole test suite
+// Plain Node on purpose: it must run before any dependency is installed.
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { delimiter, dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+const rootPackage = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
+const pnpmVersion = rootPackage.packageManager.replace(/^pnpm@/, "");
+const env = { ...process.env, TURBO_TELEMETRY_DISABLED: "1", DO_NOT_TRACK: "1" };
+
+function fail(message) {
+  process.stderr.write(`claw bootstrap: ${message}\n`);
+  process.exit(1);
+}
+
+function step(message) {
+  process.stderr.write(`» ${message}\n`);
+}
+
+function run(command, args, options = {}) {
+  const result = spawnSync(command, args, { cwd: root, env, stdio: "inherit", ...options });
+  if (result.error) return { status: 127, error: result.error };
+  return result;
+}
+
+function pnpmAnswers() {
+  const result = spawnSync("pnpm", ["--version"], { cwd: root, env, encoding: "utf8" });
+  return result.status === 0 ? result.stdout.trim() : undefined;
+}
+
+const [major, minor] = process.versions.node.split(".").map(Number);
+if (major < 20 || (major === 20 && minor < 19)) {
+  fail(`Node ${process.versions.node} is too old; install Node 20.19 or newer and run this again.`);
+}
+
+const found = pnpmAnswers();
+if (found?.split(".")[0] !== pnpmVersion.split(".")[0]) {
+  step(
+    found
+      ? `pnpm ${found} found, installing pnpm ${pnpmVersion}`
+      : `installing pnpm ${pnpmVersion}`,
+  );
+  const global = spawnSync(
+    "npm",
+    ["install", "--global", "--no-fund", "--no-audit", `pnpm@${pnpmVersion}`],
+    {
+      cwd: root,
+      env,
+      stdio: ["ignore", "ignore", "inherit"],
+    },
+  );
+  if (global.status !== 0 || pnpmAnswers() === undefined) {
+    // No write access to npm's global prefix: keep a private copy and put it on PATH.
+    const prefix = join(homedir(), ".cache", "claw", `pnpm-${pnpmVersion}`);
+    mkdirSync(prefix, { recursive: true });
+    const local = run("npm", [
+      "install",
+      "--prefix",
+      prefix,
+      "--no-fund",
+      "--no-audit",
+      `pnpm@${pnpmVersion}`,
+    ]);
+    if (local.status !== 0)
+      fail("could not install pnpm with npm; check that the npm registry is reachable.");
+    env.PATH = `${join(prefix, "node_modules", ".bin")}${delimiter}${env.PATH ?? ""}`;
+    if (pnpmAnswers() === undefined) fail(`pnpm was installed in ${prefix} but does not run.`);
+  }
+}
+
+step("installing the workspace's dependencies (pnpm install --frozen-lockfile)");
+const frozen = existsSync(join(root, "pnpm-lock.yaml")) ? ["--frozen-lockfile"] : [];
+if (run("pnpm", ["install", ...frozen, "--reporter=silent"]).status !== 0) {
+  fail("pnpm install failed; the output above says why.");
+}
+
+const [job, ...rest] = process.argv.slice(2);
+let result;
+if (job === "start") {
+  const args = rest.length > 0 ? rest : ["doctor"];
+  result = run("pnpm", ["--silent", "run", "claw", ...args]);
+} else if (job === "test") {
+  result = run("pnpm", ["--silent", "run", "test:all", ...rest]);
+} else {
+  fail(`unknown job "${job ?? ""}"; use "start" or "test".`);
+}
+process.exit(result.status ?? 1);
