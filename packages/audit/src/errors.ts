@@ -1,0 +1,11 @@
+import { defineErrorCodes, type ErrorCodeOf } from "@claw/core";
+
+/** The closed set of @claw/audit error codes. */
+export const auditErrors = defineErrorCodes({
+  AUDIT_REDACT_PATTERN_INVALID: "input",
+  AUDIT_REDACT_PATTERN_UNSAFE: "input",
+  AUDIT_EVENT_INVALID: "input",
+  AUDIT_LOG_IO: "io",
+});
+
+export type AuditErrorCode = ErrorCodeOf<typeof auditErrors>;
