@@ -1,4 +1,5 @@
 export { type AuditErrorCode, auditErrors } from "./errors";
+export { PINO_SECRET_PATHS, pinoRedactionOptions } from "./pino-redaction";
 export {
   checkRedactPattern,
   createRedactor,
