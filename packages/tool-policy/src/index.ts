@@ -1,0 +1,85 @@
+export {
+  CORE_TOOL_REGISTRY,
+  CORE_TOOLS,
+  type CoreToolName,
+  canonicalToolName,
+  checkToolEntry,
+  createToolRegistry,
+  expandProfile,
+  expandToolEntry,
+  LEAF_SUBAGENT_DENY,
+  type PluginToolDefinition,
+  SANDBOX_DEFAULT_DENY,
+  SUBAGENT_DENY,
+  TOOL_ALIASES,
+  TOOL_GROUP_NAMES,
+  TOOL_GROUPS,
+  TOOL_PROFILE_NAMES,
+  TOOL_PROFILES,
+  type ToolGroupName,
+  type ToolProfileName,
+  type ToolRegistry,
+} from "./catalog";
+export {
+  type AgentToolsConfig,
+  type AgentToolsConfigInput,
+  agentToolsConfigSchema,
+  createAgentToolsConfigSchema,
+  createToolsConfigSchema,
+  ELEVATED_LEVELS,
+  type ElevatedLevel,
+  EXEC_ASK_FALLBACKS,
+  EXEC_ASK_MODES,
+  EXEC_SECURITY_LEVELS,
+  type ExecAsk,
+  type ExecAskFallback,
+  type ExecSecurity,
+  type SafeBinProfile,
+  type ToolsConfig,
+  type ToolsConfigInput,
+  toolsConfigSchema,
+} from "./config";
+export {
+  decideExecStage,
+  decideToolCall,
+  type ExecApprovalGrant,
+  type ExecStageResult,
+  type ToolCall,
+  type ToolCallContext,
+  type ToolCallSender,
+} from "./decide";
+export { type ToolPolicyErrorCode, toolPolicyErrors } from "./errors";
+export {
+  type AnalyzedCommand,
+  analyzeCommand,
+  type CommandAnalysis,
+  type CommandRole,
+  type ExecEnvironment,
+} from "./exec/analyze";
+export {
+  type CompiledExecPolicy,
+  type CompiledPattern,
+  compilePatterns,
+  type ExecEvaluation,
+  evaluateExecAnalysis,
+  matchCommand,
+} from "./exec/exec-policy";
+export { createFsExecEnvironment } from "./exec/fs-env";
+export {
+  checkSafeBinArgs,
+  DEFAULT_SAFE_BINS,
+  SAFE_BIN_PROFILES,
+  type SafeBinFlagProfile,
+} from "./exec/safe-bins";
+export {
+  type AgentToolsEntry,
+  type CompiledElevated,
+  type CompiledToolPolicy,
+  type CompileToolPolicyOptions,
+  compileToolPolicy,
+  decideToolAccess,
+  type SubagentDepth,
+  type ToolDecision,
+  type ToolScope,
+  type ToolScopeInput,
+} from "./policy";
