@@ -1,0 +1,40 @@
+/**
+ * The root config schema, assembled from the section schemas each package owns.
+ *
+ * ADDING A SECTION: one import and one line in the matching table below — nothing else. Keep each
+ * table alphabetical. The section schema must be strict and apply its own defaults (`.prefault({})`
+ * for objects), so a missing section validates to its hardened default. Re-read this file right
+ * before editing it: every package edits it.
+ *
+ * Sections and their owners (see the README's table):
+ *   root keys: meta, logging, agents (@claw/config) · gateway (@claw/auth) · channels, session,
+ *   bindings (@claw/channels-core) · tools (@claw/tool-policy) with tools.web (@claw/egress)
+ *   agents.defaults: sandbox (@claw/sandbox)
+ *   agents.list[]: tools (@claw/tool-policy), sandbox (@claw/sandbox), groupChat (@claw/channels-core)
+ */
+import { z } from "zod";
+import { createAgentsConfigSchema } from "./sections/agents";
+import { loggingConfigSchema } from "./sections/logging";
+import { metaConfigSchema } from "./sections/meta";
+
+/** Keys of `agents.defaults` owned by other packages, e.g. `sandbox: sandboxConfigSchema,`. */
+const agentDefaultsSections = {};
+
+/** Keys of every `agents.list[]` entry owned by other packages, e.g. `tools: agentToolsConfigSchema,`. */
+const agentEntrySections = {};
+
+/** Root keys: one line per section. */
+const rootSections = {
+  agents: createAgentsConfigSchema({ defaults: agentDefaultsSections, entry: agentEntrySections }),
+  logging: loggingConfigSchema,
+  meta: metaConfigSchema,
+};
+
+export const rootConfigSchema = z.strictObject(rootSections);
+
+/** The validated config with every default applied: what the gateway runs on. */
+export type ClawConfig = z.output<typeof rootConfigSchema>;
+/** What a config file may contain (after `$include` and `${VAR}`). */
+export type ClawConfigInput = z.input<typeof rootConfigSchema>;
+/** `agents` with every default applied, including the sub-sections other packages add. */
+export type AgentsConfig = ClawConfig["agents"];
