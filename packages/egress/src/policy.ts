@@ -1,0 +1,214 @@
+import { type AddressClassification, type ClassifyOptions, classifyAddress } from "./address";
+import type { EgressErrorCode } from "./errors";
+import { classifyHostname, type HostClassification } from "./hostname";
+import {
+  indexPatterns,
+  matchPatterns,
+  type PatternIndex,
+  parseUrlPattern,
+  type UrlPattern,
+} from "./url-pattern";
+
+/** The allow/deny part of `tools.web.fetch` (or `tools.web.search`), before compilation. */
+export interface EgressPolicyConfig {
+  readonly allow: readonly string[];
+  readonly deny: readonly string[];
+  readonly allowRfc2544BenchmarkRange?: boolean;
+}
+
+/** A policy compiled once: lookups by host, no parsing on the hot path. */
+export interface EgressPolicy {
+  readonly allow: PatternIndex;
+  readonly deny: PatternIndex;
+  readonly classify: ClassifyOptions;
+}
+
+export interface CompileProblem {
+  readonly list: "allow" | "deny";
+  readonly entry: string;
+  readonly problem: string;
+}
+
+/** Compiles allow/deny lists; throws a TypeError listing every bad entry (config validation catches these first). */
+export function compileEgressPolicy(config: EgressPolicyConfig): EgressPolicy {
+  const problems: CompileProblem[] = [];
+  const parse = (list: "allow" | "deny", entries: readonly string[]): UrlPattern[] => {
+    const out: UrlPattern[] = [];
+    for (const entry of entries) {
+      const parsed = parseUrlPattern(entry);
+      if (parsed.ok) out.push(parsed.pattern);
+      else problems.push({ list, entry, problem: parsed.problem });
+    }
+    return out;
+  };
+  const allow = parse("allow", config.allow);
+  const deny = parse("deny", config.deny);
+  if (problems.length > 0) {
+    throw new TypeError(
+      `Invalid egress patterns: ${problems.map((p) => `${p.list} "${p.entry}" ${p.problem}`).join("; ")}`,
+    );
+  }
+  return {
+    allow: indexPatterns(allow),
+    deny: indexPatterns(deny),
+    classify: { allowRfc2544BenchmarkRange: config.allowRfc2544BenchmarkRange === true },
+  };
+}
+
+/** A URL the policy lets through, with what the connection step needs. */
+export interface AllowedTarget {
+  readonly effect: "allow";
+  readonly reason: string;
+  readonly rule: string;
+  readonly url: URL;
+  readonly scheme: "http" | "https";
+  readonly hostname: string;
+  readonly port: number;
+  readonly host: HostClassification;
+  /**
+   * The operator's exact allow entry that lets this host be private (an intranet service);
+   * undefined for an ordinary public destination. Callers log fetches where this is set.
+   */
+  readonly privateNetworkRule: string | undefined;
+}
+
+export interface DeniedTarget {
+  readonly effect: "deny";
+  readonly code: EgressErrorCode;
+  readonly reason: string;
+  readonly rule: string;
+}
+
+export type UrlDecision = AllowedTarget | DeniedTarget;
+
+function deny(code: EgressErrorCode, reason: string, rule: string): DeniedTarget {
+  return { effect: "deny", code, reason, rule };
+}
+
+/** Pure decision for one URL (initial request or a redirect hop), before any DNS lookup. */
+export function decideUrl(policy: EgressPolicy, input: string | URL): UrlDecision {
+  let url: URL;
+  try {
+    url = typeof input === "string" ? new URL(input) : new URL(input.href);
+  } catch {
+    return deny("EGRESS_INVALID_URL", "The URL could not be parsed.", "builtin:url");
+  }
+  const scheme =
+    url.protocol === "http:" ? "http" : url.protocol === "https:" ? "https" : undefined;
+  if (scheme === undefined)
+    return deny(
+      "EGRESS_SCHEME_NOT_ALLOWED",
+      `Scheme ${url.protocol} is not allowed; only http and https are.`,
+      "builtin:scheme",
+    );
+  if (url.username !== "" || url.password !== "")
+    return deny(
+      "EGRESS_CREDENTIALS_IN_URL",
+      "URLs with embedded credentials are refused.",
+      "builtin:credentials",
+    );
+  url.hash = "";
+  const host = classifyHostname(url.hostname, policy.classify);
+  const hostname = host.hostname;
+  const port = url.port === "" ? (scheme === "https" ? 443 : 80) : Number(url.port);
+
+  const denied = matchPatterns(policy.deny, scheme, hostname, port);
+  if (denied !== undefined)
+    return deny(
+      "EGRESS_NOT_ALLOWED_BY_POLICY",
+      "The destination matches a deny entry.",
+      denied.pattern.source,
+    );
+  const allowed = matchPatterns(policy.allow, scheme, hostname, port);
+  if (allowed === undefined)
+    return deny(
+      "EGRESS_NOT_ALLOWED_BY_POLICY",
+      "The destination matches no allow entry.",
+      "builtin:allowlist",
+    );
+
+  const privateNetworkRule = allowed.exact ? allowed.pattern.source : undefined;
+  if (!host.allowed && privateNetworkRule === undefined) {
+    if (host.kind === "ip")
+      return deny(
+        "EGRESS_BLOCKED_ADDRESS",
+        `The address is in a blocked range (${host.address.range}).`,
+        "builtin:address",
+      );
+    return deny(
+      "EGRESS_BLOCKED_HOSTNAME",
+      `The host name is blocked (${host.reason}).`,
+      "builtin:hostname",
+    );
+  }
+  return {
+    effect: "allow",
+    reason:
+      privateNetworkRule === undefined
+        ? "Public destination allowed."
+        : "Private destination allowed by an explicit entry.",
+    rule: allowed.pattern.source,
+    url,
+    scheme,
+    hostname,
+    port,
+    host,
+    privateNetworkRule,
+  };
+}
+
+export interface ResolvedAddress {
+  readonly address: string;
+  readonly family: 4 | 6;
+}
+
+export type AddressSetDecision =
+  | { readonly effect: "allow"; readonly addresses: readonly ResolvedAddress[] }
+  | {
+      readonly effect: "deny";
+      readonly code: EgressErrorCode;
+      readonly reason: string;
+      readonly rule: string;
+      readonly blocked?: AddressClassification;
+    };
+
+/**
+ * Judges every address a name resolved to: any blocked address blocks the request (a DNS
+ * answer mixing public and private addresses is an attack, not a choice). Pure.
+ */
+export function decideResolvedAddresses(
+  policy: EgressPolicy,
+  target: Pick<AllowedTarget, "privateNetworkRule">,
+  resolved: readonly ResolvedAddress[],
+): AddressSetDecision {
+  if (resolved.length === 0)
+    return {
+      effect: "deny",
+      code: "EGRESS_DNS_FAILED",
+      reason: "The name resolved to no address.",
+      rule: "builtin:dns",
+    };
+  const checked: ResolvedAddress[] = [];
+  for (const entry of resolved) {
+    const verdict = classifyAddress(entry.address, policy.classify);
+    if (verdict.address === undefined || verdict.family === undefined)
+      return {
+        effect: "deny",
+        code: "EGRESS_BLOCKED_ADDRESS",
+        reason: "DNS returned something that is not an address.",
+        rule: "builtin:address",
+        blocked: verdict,
+      };
+    if (!verdict.allowed && target.privateNetworkRule === undefined) {
+      return {
+        effect: "deny",
+        code: "EGRESS_BLOCKED_ADDRESS",
+        reason: `The name resolves to an address in a blocked range (${verdict.range}).`,
+        rule: "builtin:address",
+        blocked: verdict,
+      };
+    }
+    checked.push({ address: verdict.address, family: verdict.family });
+  }
+  return { effect: "allow", addresses: checked };
+}
