@@ -58,4 +58,19 @@ export {
   type DnsResolverOptions,
   type Resolver,
 } from "./resolver";
+export {
+  type InjectionCategory,
+  type InjectionFinding,
+  type InjectionScan,
+  type ScanOptions,
+  scanForInjection,
+} from "./scan";
 export { type ParsedPattern, parseUrlPattern, type UrlPattern } from "./url-pattern";
+export {
+  containsMarkerLookalike,
+  END_MARKER_NAME,
+  neutralizeMarkers,
+  START_MARKER_NAME,
+  type WrapOptions,
+  wrapExternalContent,
+} from "./wrap";
