@@ -12,6 +12,8 @@
  *   agents.defaults: sandbox (@claw/sandbox)
  *   agents.list[]: tools (@claw/tool-policy), sandbox (@claw/sandbox), groupChat (@claw/channels-core)
  */
+import { webToolsConfigSchema } from "@claw/egress";
+import { agentToolsConfigSchema, toolsConfigObjectSchema } from "@claw/tool-policy";
 import { z } from "zod";
 import { createAgentsConfigSchema } from "./sections/agents";
 import { loggingConfigSchema } from "./sections/logging";
@@ -21,13 +23,16 @@ import { metaConfigSchema } from "./sections/meta";
 const agentDefaultsSections = {};
 
 /** Keys of every `agents.list[]` entry owned by other packages, e.g. `tools: agentToolsConfigSchema,`. */
-const agentEntrySections = {};
+const agentEntrySections = {
+  tools: agentToolsConfigSchema,
+};
 
 /** Root keys: one line per section. */
 const rootSections = {
   agents: createAgentsConfigSchema({ defaults: agentDefaultsSections, entry: agentEntrySections }),
   logging: loggingConfigSchema,
   meta: metaConfigSchema,
+  tools: toolsConfigObjectSchema.extend({ web: webToolsConfigSchema.prefault({}) }).prefault({}),
 };
 
 export const rootConfigSchema = z.strictObject(rootSections);
