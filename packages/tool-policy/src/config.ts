@@ -92,9 +92,7 @@ function execSchema() {
         .min(10_000)
         .max(24 * 3_600_000)
         .default(1_800_000),
-      applyPatch: z.strictObject({ workspaceOnly: z.boolean().default(true) }).default({
-        workspaceOnly: true,
-      }),
+      applyPatch: z.strictObject({ workspaceOnly: z.boolean().default(true) }).prefault({}),
     })
     .superRefine((exec, ctx) => {
       exec.safeBins.forEach((bin, index) => {
@@ -110,7 +108,7 @@ function execSchema() {
 }
 
 /** The `tools` section (without `tools.web`, owned by @claw/egress) for a given tool registry. */
-export function createToolsConfigSchema(registry: ToolRegistry = CORE_TOOL_REGISTRY) {
+export function createToolsConfigObjectSchema(registry: ToolRegistry = CORE_TOOL_REGISTRY) {
   return z.strictObject({
     ...layerShape(registry),
     byProvider: z.record(providerKeySchema, z.strictObject(layerShape(registry))).default({}),
@@ -121,11 +119,9 @@ export function createToolsConfigSchema(registry: ToolRegistry = CORE_TOOL_REGIS
         /** The level a session starts with when elevated is permitted. */
         defaultLevel: z.enum(ELEVATED_LEVELS).default("off"),
       })
-      .default({ enabled: false, allowFrom: {}, defaultLevel: "off" }),
-    exec: execSchema().default(() => execSchema().parse({})),
-    fs: z
-      .strictObject({ workspaceOnly: z.boolean().default(true) })
-      .default({ workspaceOnly: true }),
+      .prefault({}),
+    exec: execSchema().prefault({}),
+    fs: z.strictObject({ workspaceOnly: z.boolean().default(true) }).prefault({}),
     sandbox: z
       .strictObject({
         tools: z
@@ -133,35 +129,47 @@ export function createToolsConfigSchema(registry: ToolRegistry = CORE_TOOL_REGIS
             allow: toolListSchema(registry).default([]),
             deny: toolListSchema(registry).default([]),
           })
-          .default({ allow: [], deny: [] }),
+          .prefault({}),
       })
-      .default({ tools: { allow: [], deny: [] } }),
+      .prefault({}),
   });
+}
+
+/** The `tools` section; a missing section validates to the hardened defaults. */
+export function createToolsConfigSchema(registry: ToolRegistry = CORE_TOOL_REGISTRY) {
+  return createToolsConfigObjectSchema(registry).prefault({});
 }
 
 /** The per-agent `agents.list[].tools` section; every field can only narrow the global one. */
 export function createAgentToolsConfigSchema(registry: ToolRegistry = CORE_TOOL_REGISTRY) {
-  return z.strictObject({
-    ...layerShape(registry),
-    byProvider: z.record(providerKeySchema, z.strictObject(layerShape(registry))).default({}),
-    elevated: z
-      .strictObject({
-        enabled: z.boolean().default(false),
-        allowFrom: allowFromSchema.default({}),
-      })
-      .default({ enabled: false, allowFrom: {} }),
-    exec: z
-      .strictObject({
-        security: z.enum(EXEC_SECURITY_LEVELS).optional(),
-        ask: z.enum(EXEC_ASK_MODES).optional(),
-        askFallback: z.enum(EXEC_ASK_FALLBACKS).optional(),
-        allowlist: z.array(binaryPatternSchema).max(1024).optional(),
-      })
-      .default({}),
-    fs: z.strictObject({ workspaceOnly: z.boolean().optional() }).default({}),
-  });
+  return z
+    .strictObject({
+      ...layerShape(registry),
+      byProvider: z.record(providerKeySchema, z.strictObject(layerShape(registry))).default({}),
+      elevated: z
+        .strictObject({
+          enabled: z.boolean().default(false),
+          allowFrom: allowFromSchema.default({}),
+        })
+        .prefault({}),
+      exec: z
+        .strictObject({
+          security: z.enum(EXEC_SECURITY_LEVELS).optional(),
+          ask: z.enum(EXEC_ASK_MODES).optional(),
+          askFallback: z.enum(EXEC_ASK_FALLBACKS).optional(),
+          allowlist: z.array(binaryPatternSchema).max(1024).optional(),
+        })
+        .prefault({}),
+      fs: z.strictObject({ workspaceOnly: z.boolean().optional() }).prefault({}),
+    })
+    .prefault({});
 }
 
+/**
+ * The bare strict object of the `tools` section, for composing `tools.web` (@claw/egress) in:
+ * `toolsConfigObjectSchema.extend({ web: webToolsConfigSchema }).prefault({})`.
+ */
+export const toolsConfigObjectSchema = createToolsConfigObjectSchema();
 export const toolsConfigSchema = createToolsConfigSchema();
 export const agentToolsConfigSchema = createAgentToolsConfigSchema();
 export type ToolsConfig = z.output<typeof toolsConfigSchema>;

@@ -25,6 +25,7 @@ export {
   type AgentToolsConfigInput,
   agentToolsConfigSchema,
   createAgentToolsConfigSchema,
+  createToolsConfigObjectSchema,
   createToolsConfigSchema,
   ELEVATED_LEVELS,
   type ElevatedLevel,
@@ -37,6 +38,7 @@ export {
   type SafeBinProfile,
   type ToolsConfig,
   type ToolsConfigInput,
+  toolsConfigObjectSchema,
   toolsConfigSchema,
 } from "./config";
 export {

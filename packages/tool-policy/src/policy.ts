@@ -187,7 +187,9 @@ export function compileToolPolicy(
   options: CompileToolPolicyOptions = {},
 ): CompiledToolPolicy {
   const registry = options.registry ?? CORE_TOOL_REGISTRY;
-  const parsed = createToolsConfigSchema(registry).safeParse(config);
+  // `tools.web` belongs to @claw/egress; the root config hands us the whole `tools` object.
+  const { web: _web, ...own } = config as ToolsConfigInput & { web?: unknown };
+  const parsed = createToolsConfigSchema(registry).safeParse(own);
   if (!parsed.success) {
     throw toolPolicyErrors.error(
       "TOOL_POLICY_INVALID_CONFIG",
