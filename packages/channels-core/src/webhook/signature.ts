@@ -130,9 +130,30 @@ export function verifySecretToken(expected: string, provided: string | undefined
 // The DER SubjectPublicKeyInfo header for an Ed25519 key (RFC 8410); the raw 32 bytes follow.
 const ED25519_SPKI_PREFIX = Buffer.from("302a300506032b6570032100", "hex");
 
+// Encodings of the points of small order (libsodium's blocklist; the sign bit is ignored). With
+// such a key a signature (R = identity, S = 0) verifies for many messages, and OpenSSL does not
+// refuse it: checked with node:crypto, so we refuse these keys when they are loaded.
+const SMALL_ORDER_POINTS = [
+  "0000000000000000000000000000000000000000000000000000000000000000",
+  "0100000000000000000000000000000000000000000000000000000000000000",
+  "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
+  "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
+  "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+  "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+  "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+].map((hex) => Buffer.from(hex, "hex"));
+
+function isSmallOrder(raw: Uint8Array): boolean {
+  return SMALL_ORDER_POINTS.some((point) => {
+    for (let i = 0; i < 31; i++) if (point[i] !== raw[i]) return false;
+    return point[31] === ((raw[31] as number) & 0x7f);
+  });
+}
+
 /**
  * Turns a raw 32-byte Ed25519 public key (bytes or hex, as platforms publish it) into a KeyObject.
- * Do it once at start-up. Throws WEBHOOK_KEY_INVALID for anything that is not 32 bytes.
+ * Do it once at start-up. Throws WEBHOOK_KEY_INVALID for anything that is not 32 bytes and for the
+ * small-order points, with which signatures can be forged.
  */
 export function createEd25519PublicKey(raw: Uint8Array | string): KeyObject {
   let bytes: Uint8Array;
@@ -152,6 +173,12 @@ export function createEd25519PublicKey(raw: Uint8Array | string): KeyObject {
       "WEBHOOK_KEY_INVALID",
       "An Ed25519 public key must be exactly 32 bytes; copy it again from the platform.",
       { details: { length: bytes.length } },
+    );
+  }
+  if (isSmallOrder(bytes)) {
+    throw channelErrors.error(
+      "WEBHOOK_KEY_INVALID",
+      "The Ed25519 public key is a small-order point, which lets anyone forge signatures; use the platform's real key.",
     );
   }
   try {
