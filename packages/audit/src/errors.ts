@@ -6,6 +6,7 @@ export const auditErrors = defineErrorCodes({
   AUDIT_REDACT_PATTERN_UNSAFE: "input",
   AUDIT_EVENT_INVALID: "input",
   AUDIT_LOG_IO: "io",
+  AUDIT_LOG_CHAIN_BROKEN: "io",
 });
 
 export type AuditErrorCode = ErrorCodeOf<typeof auditErrors>;

@@ -12,3 +12,20 @@ export {
   type RedactorOptions,
   redact,
 } from "./redact";
+export {
+  createSecurityEventLog,
+  DEFAULT_SECURITY_LOG_MAX_BYTES,
+  DEFAULT_SECURITY_LOG_MAX_FILES,
+  GENESIS_HASH,
+  hashLine,
+  headPathFor,
+  SECURITY_EVENT_TYPES,
+  type SecurityEvent,
+  type SecurityEventLog,
+  type SecurityEventLogOptions,
+  type SecurityEventRecord,
+  type SecurityEventType,
+  type SecurityLogProblem,
+  type SecurityLogVerification,
+  verifySecurityLog,
+} from "./security-event-log";
