@@ -148,18 +148,18 @@ export async function resolveIncludes(
     const specs = typeof spec === "string" ? [spec] : spec;
     if (
       !Array.isArray(specs) ||
+      specs.length === 0 ||
       !specs.every((item): item is string => typeof item === "string" && item !== "")
     ) {
       throw includeError(
         "CONFIG_INCLUDE_INVALID",
-        `$include in ${from} must be a file name or a list of file names.`,
+        `$include in ${from} must be a file name or a non-empty list of file names.`,
         { file: from },
       );
     }
-    let included: ConfigValue = Object.create(null) as ConfigObject;
-    for (const [index, item] of specs.entries()) {
-      const value = await loadOne(item, from, chain);
-      included = index === 0 ? value : mergeConfigValues(included, value);
+    let included = await loadOne(specs[0] as string, from, chain);
+    for (const item of specs.slice(1)) {
+      included = mergeConfigValues(included, await loadOne(item, from, chain));
     }
     const siblings = Object.create(null) as ConfigObject;
     let hasSiblings = false;

@@ -52,3 +52,11 @@ export {
   type ValidateOptions,
   validateConfig,
 } from "./validate";
+export {
+  BACKUP_COUNT,
+  backupPaths,
+  CONFIG_FILE_MODE,
+  findSecretLiteral,
+  type WriteConfigOptions,
+  writeConfig,
+} from "./write";

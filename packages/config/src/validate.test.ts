@@ -17,7 +17,8 @@ function invalid(document: unknown, secretValues: string[] = []) {
 describe("validateConfig", () => {
   it("gives the hardened defaults for an empty document", () => {
     expect(validateConfig({})).toEqual(defaultConfig());
-    expect(defaultConfig()).toEqual({
+    // Only the sections this package owns; the others test their own defaults.
+    expect(defaultConfig()).toMatchObject({
       agents: { defaults: {}, list: [] },
       logging: { level: "info", redactSensitive: "tools" },
       meta: {},
