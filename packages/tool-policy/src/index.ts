@@ -1,4 +1,21 @@
 export {
+  type ApprovalAllowlistEntry,
+  type ApprovalDecision,
+  type ApprovalEvent,
+  type ApprovalEvents,
+  type ApprovalRecord,
+  type CreateExecApprovalStoreOptions,
+  createApprovalRequest,
+  createExecApprovalStore,
+  DEFAULT_APPROVAL_TIMEOUT_MS,
+  EXEC_APPROVALS_FILE,
+  type ExecApprovalRequest,
+  type ExecApprovalStore,
+  execApprovalsPath,
+  type PendingApproval,
+  type ResolvedApproval,
+} from "./approvals";
+export {
   CORE_TOOL_REGISTRY,
   CORE_TOOLS,
   type CoreToolName,

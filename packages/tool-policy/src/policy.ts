@@ -361,3 +361,4 @@ export function decideToolAccess(scope: ToolScope, tool: string): ToolDecision {
 }
 
 export type { ExecAsk, ExecAskFallback, ExecSecurity };
+import "./exec/zz-cycle";

@@ -1,0 +1,1 @@
+import { compileToolPolicy } from "./policy"; export const z = compileToolPolicy;
