@@ -361,4 +361,3 @@ export function decideToolAccess(scope: ToolScope, tool: string): ToolDecision {
 }
 
 export type { ExecAsk, ExecAskFallback, ExecSecurity };
-import "./exec/zz-cycle";
