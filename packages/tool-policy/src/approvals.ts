@@ -157,7 +157,7 @@ export function createApprovalRequest(input: {
   const allowAlwaysOffered =
     input.ask !== "always" &&
     evaluation !== undefined &&
-    analysis?.understood &&
+    analysis?.understood === true &&
     !analysis.inlineEval &&
     !evaluation.involvesInterpreter &&
     binaries.length > 0 &&

@@ -1,1 +1,0 @@
-import { compileToolPolicy } from "./policy"; export const z = compileToolPolicy;
