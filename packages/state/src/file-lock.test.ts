@@ -62,6 +62,31 @@ describe("withFileLock", () => {
     expect(maxInside).toBe(1);
   });
 
+  it("in-process callers take turns first come first served", async () => {
+    const order: number[] = [];
+    await Promise.all(
+      Array.from({ length: 6 }, (_, i) =>
+        withFileLock(file, async () => {
+          order.push(i);
+          await new Promise((r) => setTimeout(r, 1));
+        }),
+      ),
+    );
+    expect(order).toEqual([0, 1, 2, 3, 4, 5]);
+  });
+
+  it("an in-process caller queued too long times out, and the queue keeps working", async () => {
+    let release!: () => void;
+    const holder = withFileLock(file, () => new Promise<void>((r) => (release = r)));
+    await new Promise((r) => setTimeout(r, 20));
+    const waiter = withFileLock(file, async () => "late", { lockTimeoutMs: 50 });
+    await expect(waiter).rejects.toMatchObject({ code: "STATE_LOCK_TIMEOUT" });
+    const next = withFileLock(file, async () => "next");
+    release();
+    await holder;
+    expect(await next).toBe("next");
+  });
+
   it("refuses re-entrance instead of deadlocking", async () => {
     await expect(withFileLock(file, () => withFileLock(file, async () => 1))).rejects.toMatchObject(
       { code: "STATE_LOCK_REENTRANT" },

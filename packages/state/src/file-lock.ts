@@ -88,17 +88,68 @@ export async function withFileLock<T>(
       { details: { lockPath } },
     );
   }
-  const lock = await acquire(lockPath, opts);
-  let result: T;
-  try {
-    if (lock.recovered) await sweepOrphans(file, opts);
-    result = await heldLocks.run(new Set([...(held ?? []), lockPath]), fn);
-  } catch (err) {
-    await release(lock).catch(() => undefined);
-    throw err;
+  const clock = opts.clock ?? systemClock;
+  const timeoutMs = opts.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
+  if (!Number.isFinite(timeoutMs) || timeoutMs < 0) {
+    throw stateErrors.error("STATE_INVALID_INPUT", "lockTimeoutMs must be a finite number >= 0.", {
+      details: { lockTimeoutMs: timeoutMs },
+    });
   }
-  await release(lock);
-  return result;
+  const deadline = clock.now() + timeoutMs;
+  return inProcessTurn(lockPath, deadline, timeoutMs, clock, async () => {
+    const lock = await acquire(lockPath, deadline, timeoutMs, opts);
+    let result: T;
+    try {
+      if (lock.recovered) await sweepOrphans(file, opts);
+      result = await heldLocks.run(new Set([...(held ?? []), lockPath]), fn);
+    } catch (err) {
+      await release(lock).catch(() => undefined);
+      throw err;
+    }
+    await release(lock);
+    return result;
+  });
+}
+
+/** The tail of each lock path's queue of callers in this process (deleted when idle: bounded). */
+const inProcessQueues = new Map<string, Promise<void>>();
+
+/**
+ * Callers in this process take turns on a promise queue before contending for the file: no polling
+ * among themselves, first come first served, and only one of them at a time competes with other
+ * processes. The wait counts against the same deadline.
+ */
+async function inProcessTurn<T>(
+  lockPath: string,
+  deadline: number,
+  timeoutMs: number,
+  clock: Clock,
+  fn: () => Promise<T>,
+): Promise<T> {
+  const previous = inProcessQueues.get(lockPath);
+  let done!: () => void;
+  const mine = new Promise<void>((resolve) => {
+    done = resolve;
+  });
+  const tail = previous === undefined ? mine : previous.then(() => mine);
+  inProcessQueues.set(lockPath, tail);
+  try {
+    if (previous !== undefined) {
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = await Promise.race([
+        previous.then(() => false),
+        new Promise<boolean>((resolve) => {
+          timer = setTimeout(() => resolve(true), Math.max(0, deadline - clock.now()));
+        }),
+      ]);
+      clearTimeout(timer);
+      if (timedOut) throw lockTimeout(lockPath, timeoutMs, "queued");
+    }
+    return await fn();
+  } finally {
+    done();
+    if (inProcessQueues.get(lockPath) === tail) inProcessQueues.delete(lockPath);
+  }
 }
 
 function newOwner(clock: Clock, random: Random): LockOwner {
@@ -111,16 +162,14 @@ function newOwner(clock: Clock, random: Random): LockOwner {
   };
 }
 
-async function acquire(lockPath: string, opts: FileLockOptions): Promise<HeldLock> {
+async function acquire(
+  lockPath: string,
+  deadline: number,
+  timeoutMs: number,
+  opts: FileLockOptions,
+): Promise<HeldLock> {
   const clock = opts.clock ?? systemClock;
   const random = opts.random ?? systemRandom;
-  const timeoutMs = opts.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
-  if (!Number.isFinite(timeoutMs) || timeoutMs < 0) {
-    throw stateErrors.error("STATE_INVALID_INPUT", "lockTimeoutMs must be a finite number >= 0.", {
-      details: { lockTimeoutMs: timeoutMs },
-    });
-  }
-  const deadline = clock.now() + timeoutMs;
   let recovered = false;
   for (let attempt = 0; ; attempt++) {
     const owner = newOwner(clock, random);
@@ -236,14 +285,16 @@ async function release(lock: HeldLock): Promise<void> {
 function lockTimeout(
   lockPath: string,
   timeoutMs: number,
-  current: LockOwner | "missing" | "unreadable",
+  current: LockOwner | "missing" | "unreadable" | "queued",
 ): Error {
   const holder =
     typeof current === "object"
       ? `held by pid ${current.pid} on ${current.hostname} since ${current.createdAt}`
       : current === "unreadable"
         ? "whose owner record is unreadable"
-        : "contended";
+        : current === "queued"
+          ? "still held by an earlier caller in this process"
+          : "contended";
   return stateErrors.error(
     "STATE_LOCK_TIMEOUT",
     `Timed out after ${timeoutMs} ms waiting for the lock ${lockPath} (${holder}). If that process is hung, stop it; if no Claw process is running, delete the lock file.`,
