@@ -97,7 +97,7 @@ describe("gatewayConfigSchema", () => {
       "your-token-here-please-1234",
       "replace_me_with_a_real_secret",
       "<your-gateway-token-goes-here>",
-      "${CLAW_GATEWAY_TOKEN_UNSET_VAR}",
+      `${"$"}{CLAW_GATEWAY_TOKEN_UNSET_VAR}`,
       "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
       "example-token-0123456789abcdef",
     ])("refuses the placeholder %s", (secret) => {

@@ -112,15 +112,15 @@ export function createMemoryCounterStore(options: MemoryCounterStoreOptions): Fa
 
   /** Blocked-until offset for a slot at `now` (0 = free to try). */
   const blockedAt = (data: Uint32Array, at: number, now: number): number => {
-    const lockedUntil = data[at]!;
-    if (lockedUntil > now) return lockedUntil;
+    const lockedUntil = data[at]! > now ? data[at]! : 0;
     const packed = data[at + 1]!;
-    const count = packed >>> 16;
-    if (count < maxFailures) return 0;
+    if (packed >>> 16 < maxFailures) return lockedUntil;
     // The ring is full: the oldest entry is at `head`. While it is still in the window, the window
-    // already holds maxFailures failures and one more must wait for it to leave.
+    // already holds maxFailures failures and one more must wait for it to leave — also after a
+    // lockout shorter than the window, so no window ever admits more than maxFailures.
     const oldest = data[at + 2 + (packed & 0xffff)]!;
-    return oldest + windowMs > now ? oldest + windowMs : 0;
+    const windowFreeAt = oldest + windowMs > now ? oldest + windowMs : 0;
+    return Math.max(lockedUntil, windowFreeAt);
   };
 
   const toEpoch = (offset: number): number => (offset === 0 ? 0 : offset + base);
