@@ -223,6 +223,14 @@ export function createGuardedFetch(options: GuardedFetchOptions = {}): GuardedFe
       ? `Basic ${Buffer.from(`${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`).toString("base64")}`
       : undefined;
 
+  // Which origins' connections reached a blocked address through an exact allow entry: used only
+  // to mark results for the caller's log. Bounded.
+  const privateOrigins = new Map<string, boolean>();
+  const rememberPrivate = (origin: string, value: boolean): void => {
+    if (privateOrigins.size >= 1024) privateOrigins.clear();
+    privateOrigins.set(origin, value);
+  };
+
   async function resolveTarget(target: AllowedTarget): Promise<readonly ResolvedAddress[]> {
     if (target.host.kind === "ip") {
       const address = target.host.address;
@@ -252,6 +260,7 @@ export function createGuardedFetch(options: GuardedFetchOptions = {}): GuardedFe
         details: { host: target.hostname, rule: decision.rule, range: decision.blocked?.range },
       });
     }
+    rememberPrivate(originOf(target.url), decision.privateAddresses);
     return decision.addresses;
   }
 
@@ -485,8 +494,6 @@ export function createGuardedFetch(options: GuardedFetchOptions = {}): GuardedFe
     let privateNetwork: GuardedFetchResult["privateNetwork"];
 
     for (;;) {
-      if (target.privateNetworkRule !== undefined && privateNetwork === undefined)
-        privateNetwork = { host: target.hostname, rule: target.privateNetworkRule };
       const response = await agent.request({
         origin: originOf(target.url),
         path: `${target.url.pathname}${target.url.search}`,
@@ -495,6 +502,12 @@ export function createGuardedFetch(options: GuardedFetchOptions = {}): GuardedFe
         ...(body === undefined || method === "GET" || method === "HEAD" ? {} : { body }),
         signal,
       });
+      if (
+        target.privateNetworkRule !== undefined &&
+        privateNetwork === undefined &&
+        (!target.host.allowed || privateOrigins.get(originOf(target.url)) === true)
+      )
+        privateNetwork = { host: target.hostname, rule: target.privateNetworkRule };
       const location = headerValue(response.headers.location);
       if (REDIRECT_STATUSES.has(response.statusCode) && location !== undefined) {
         await response.body.dump({ limit: 64 * 1024 }).catch(() => undefined);

@@ -120,14 +120,9 @@ export function decideUrl(policy: EgressPolicy, input: string | URL): UrlDecisio
       denied.pattern.source,
     );
   const allowed = matchPatterns(policy.allow, scheme, hostname, port);
-  if (allowed === undefined)
-    return deny(
-      "EGRESS_NOT_ALLOWED_BY_POLICY",
-      "The destination matches no allow entry.",
-      "builtin:allowlist",
-    );
-
-  const privateNetworkRule = allowed.exact ? allowed.pattern.source : undefined;
+  // Only an exact allow entry may open a blocked host; a blocked host is reported as such even
+  // when no allow entry matches, because that is the more useful reason.
+  const privateNetworkRule = allowed?.exact === true ? allowed.pattern.source : undefined;
   if (!host.allowed && privateNetworkRule === undefined) {
     if (host.kind === "ip")
       return deny(
@@ -141,6 +136,12 @@ export function decideUrl(policy: EgressPolicy, input: string | URL): UrlDecisio
       "builtin:hostname",
     );
   }
+  if (allowed === undefined)
+    return deny(
+      "EGRESS_NOT_ALLOWED_BY_POLICY",
+      "The destination matches no allow entry.",
+      "builtin:allowlist",
+    );
   return {
     effect: "allow",
     reason:
@@ -163,7 +164,12 @@ export interface ResolvedAddress {
 }
 
 export type AddressSetDecision =
-  | { readonly effect: "allow"; readonly addresses: readonly ResolvedAddress[] }
+  | {
+      readonly effect: "allow";
+      readonly addresses: readonly ResolvedAddress[];
+      /** True when an exact allow entry let blocked addresses through (intranet access). */
+      readonly privateAddresses: boolean;
+    }
   | {
       readonly effect: "deny";
       readonly code: EgressErrorCode;
@@ -189,6 +195,7 @@ export function decideResolvedAddresses(
       rule: "builtin:dns",
     };
   const checked: ResolvedAddress[] = [];
+  let privateAddresses = false;
   for (const entry of resolved) {
     const verdict = classifyAddress(entry.address, policy.classify);
     if (verdict.address === undefined || verdict.family === undefined)
@@ -208,7 +215,8 @@ export function decideResolvedAddresses(
         blocked: verdict,
       };
     }
+    if (!verdict.allowed) privateAddresses = true;
     checked.push({ address: verdict.address, family: verdict.family });
   }
-  return { effect: "allow", addresses: checked };
+  return { effect: "allow", addresses: checked, privateAddresses };
 }
