@@ -42,7 +42,8 @@ module.exports = {
   forbidden: [
     {
       name: "no-circular",
-      comment: "A cycle makes the layering meaningless. Type-only imports vanish at run time and may cycle.",
+      comment:
+        "A cycle makes the layering meaningless. Type-only imports vanish at run time and may cycle.",
       severity: "error",
       from: {},
       to: { circular: true, viaOnly: { dependencyTypesNot: ["type-only"] } },
