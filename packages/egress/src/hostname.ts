@@ -51,6 +51,9 @@ const BLOCKED_SUFFIXES: ReadonlyArray<readonly [suffix: string, reason: Hostname
   [".internal", "internalSuffix"],
 ];
 
+/** WHATWG URL rule: a host whose last label is a number is an IPv4 spelling (or invalid). */
+const NUMERIC_LAST_LABEL = /(?:^|\.)(?:[0-9]+|0[xX][0-9a-fA-F]*)$/;
+
 const LABEL = /^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$/;
 
 /**
@@ -86,13 +89,13 @@ export function classifyHostname(input: string, options?: ClassifyOptions): Host
   if (name === undefined) {
     // The URL parser turns some of these into IPv4 (e.g. "0x7f.1"); judge that meaning too.
     const trimmed = bare.replace(/\.+$/, "");
-    if (looksLikeIpLiteral(trimmed)) {
+    if (looksLikeIpLiteral(trimmed) || NUMERIC_LAST_LABEL.test(trimmed)) {
       const address = classifyAddress(trimmed, options);
       return { kind: "ip", allowed: address.allowed, hostname: trimmed, address };
     }
     return { kind: "name", allowed: false, hostname: bare, reason: "invalidHostname" };
   }
-  if (looksLikeIpLiteral(name) || /^[0-9]+$/.test(name.slice(name.lastIndexOf(".") + 1))) {
+  if (looksLikeIpLiteral(name) || NUMERIC_LAST_LABEL.test(name)) {
     // A last label that is a number makes the whole host an IPv4 spelling (WHATWG URL rule).
     const address = classifyAddress(name, options);
     return { kind: "ip", allowed: address.allowed, hostname: address.address ?? name, address };

@@ -94,7 +94,7 @@ export function parseUrlPattern(entry: string): ParsedPattern {
     host = { kind: "exact", host: address.address };
   } else if (/^[0-9.]+$/.test(hostText) || /^0x/.test(hostText)) {
     const address = classifyAddress(hostText);
-    if (address.address === undefined || address.range === "nonCanonicalIpv4")
+    if (address.address === undefined || address.family !== 4 || address.address !== hostText)
       return fail("has an IPv4 address that is not in dotted-decimal form");
     host = { kind: "exact", host: address.address };
   } else {
