@@ -1,0 +1,56 @@
+import { createHash } from "node:crypto";
+import type { SandboxScope } from "./config";
+
+/** Prefix of every sandbox container name. */
+export const CONTAINER_NAME_PREFIX = "claw-sbx-";
+const SLUG_MAX = 32;
+const HASH_CHARS = 12;
+
+/** The key that decides which container a tool call runs in: one container per key. */
+export function scopeKeyFor(scope: SandboxScope, agentId: string, sessionKey: string): string {
+  switch (scope) {
+    case "session":
+      return `session:${sessionKey.toLowerCase()}`;
+    case "agent":
+      return `agent:${agentId.toLowerCase()}`;
+    case "shared":
+      return "shared";
+  }
+}
+
+function sha256Hex(text: string): string {
+  return createHash("sha256").update(text, "utf8").digest("hex");
+}
+
+/**
+ * A deterministic Docker-safe name for a scope key: `claw-sbx-` + a readable slug
+ * (`[a-z0-9._-]`, at most 32 characters) + `-` + 12 hex characters of the key's SHA-256, so
+ * distinct keys get distinct names even when their slugs collide. At most 54 characters.
+ */
+export function containerNameFor(scopeKey: string): string {
+  const slug = scopeKey
+    .toLowerCase()
+    .replace(/[^a-z0-9._-]+/g, "-")
+    .replace(/^[-._]+/, "")
+    .slice(0, SLUG_MAX)
+    .replace(/[-._]+$/, "");
+  const hash = sha256Hex(scopeKey).slice(0, HASH_CHARS);
+  return `${CONTAINER_NAME_PREFIX}${slug === "" ? "x" : slug}-${hash}`;
+}
+
+/** JSON with object keys sorted, so equal values always serialize (and hash) the same. */
+export function stableStringify(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map((item) => stableStringify(item)).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableStringify(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value) ?? "null";
+}
+
+/** A short hash of anything JSON-like: 16 hex characters of the SHA-256 of its stable form. */
+export function configHash(value: unknown): string {
+  return sha256Hex(stableStringify(value)).slice(0, 16);
+}
