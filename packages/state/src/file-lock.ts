@@ -51,7 +51,7 @@ export interface FileLockOptions {
 }
 
 export const DEFAULT_LOCK_TIMEOUT_MS = 10_000;
-const MAX_BACKOFF_MS = 100;
+const MAX_BACKOFF_MS = 25;
 const MAX_BREAK_DEPTH = 4;
 const MAX_OWNER_BYTES = 4096;
 
@@ -187,7 +187,7 @@ async function acquire(
   }
 }
 
-/** Jittered exponential backoff: uniform in [cap/2, cap], cap = 2 ms · 2^attempt up to 100 ms. */
+/** Jittered exponential backoff: uniform in [cap/2, cap], cap = 2 ms · 2^attempt up to 25 ms (polling is a few syscalls). */
 function backoffMs(attempt: number, random: Random): number {
   const cap = Math.min(MAX_BACKOFF_MS, 2 * 2 ** Math.min(attempt, 10));
   return cap / 2 + random.int(Math.ceil(cap / 2) + 1);

@@ -171,7 +171,7 @@ async function checkRotation(
 
 describe("appendJsonl rotation properties", () => {
   test.prop([recordsArb, fc.integer({ min: 20, max: 200 }), fc.integer({ min: 0, max: 4 })], {
-    numRuns: 40,
+    numRuns: 25,
   })(
     "no file exceeds maxBytes and no kept record is lost or reordered",
     async (records, maxBytes, maxFiles) => {
@@ -194,7 +194,7 @@ describe("appendJsonl rotation properties", () => {
             await checkRotation(brokenAppend, records, maxBytes, 3);
           },
         ),
-        { numRuns: 40 },
+        { numRuns: 25 },
       ),
     ).rejects.toThrow();
   });

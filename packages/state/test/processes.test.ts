@@ -53,19 +53,21 @@ describe("real processes", () => {
 
   it("kill -9 of writers mid-transaction, 50 times: the file always parses and holds a committed value", async () => {
     const file = join(tmp.stateDir, "crash.json");
-    const rounds = 25; // two writers per round, both killed: 50 kills
+    const rounds = 10;
+    const perRound = 5; // all killed: 50 kills
     let maxAcked = 0;
     let roundsWithStaleLock = 0;
     for (let round = 0; round < rounds; round++) {
-      const writers = await Promise.all([
-        start(["crash-writer", file]),
-        start(["crash-writer", file]),
-      ]);
-      await Promise.all(writers.map((w) => w.waitFor((l) => l === "ready")));
-      await pause(round % 7);
-      await killHard(writers[0]!);
-      await pause(round % 3);
-      await killHard(writers[1]!);
+      const writers = await Promise.all(
+        Array.from({ length: perRound }, () => start(["crash-writer", file])),
+      );
+      // All are inside their update loop and transactions are committing.
+      await Promise.all(writers.map((w) => w.waitFor((l) => l === "started")));
+      await Promise.race(writers.map((w) => w.waitFor((l) => l.startsWith("ack "))));
+      for (const [i, writer] of writers.entries()) {
+        await pause((round + i) % 4);
+        await killHard(writer);
+      }
       running.splice(0);
       for (const w of writers) {
         for (const line of w.lines) {
@@ -77,7 +79,7 @@ describe("real processes", () => {
       // Committed: every acknowledged transaction is there, plus at most one unacknowledged
       // commit per killed writer; and the payload matches n, so the file is not a torn mix.
       expect(value.n).toBeGreaterThanOrEqual(maxAcked);
-      expect(value.n).toBeLessThanOrEqual(maxAcked + 2);
+      expect(value.n).toBeLessThanOrEqual(maxAcked + perRound);
       expect(value.check).toBe(`n=${value.n};`.repeat(200));
       if ((await readdir(tmp.stateDir)).includes("crash.json.lock")) roundsWithStaleLock++;
       // The next transaction succeeds: a dead writer's lock is recovered, never waited out.
