@@ -91,6 +91,14 @@ export {
   type SafeBinFlagProfile,
 } from "./exec/safe-bins";
 export {
+  type OpenInsideRootOptions,
+  openInsideRoot,
+  type PathOp,
+  type ResolvedPath,
+  type ResolveInsideRootOptions,
+  resolveInsideRoot,
+} from "./path-guard";
+export {
   type AgentToolsEntry,
   type CompiledElevated,
   type CompiledToolPolicy,
