@@ -12,6 +12,7 @@
  *   agents.defaults: sandbox (@claw/sandbox)
  *   agents.list[]: tools (@claw/tool-policy), sandbox (@claw/sandbox), groupChat (@claw/channels-core)
  */
+import { gatewayConfigSchema } from "@claw/auth";
 import { webToolsConfigSchema } from "@claw/egress";
 import { agentToolsConfigSchema, toolsConfigObjectSchema } from "@claw/tool-policy";
 import { z } from "zod";
@@ -30,6 +31,7 @@ const agentEntrySections = {
 /** Root keys: one line per section. */
 const rootSections = {
   agents: createAgentsConfigSchema({ defaults: agentDefaultsSections, entry: agentEntrySections }),
+  gateway: gatewayConfigSchema.prefault({}),
   logging: loggingConfigSchema,
   meta: metaConfigSchema,
   tools: toolsConfigObjectSchema.extend({ web: webToolsConfigSchema.prefault({}) }).prefault({}),
