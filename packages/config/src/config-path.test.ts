@@ -1,5 +1,7 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${VAR} references are data here.
 import { describe, expect, it } from "vitest";
 import { formatConfigPath, getConfigValue, parseConfigPath, setConfigValue } from "./config-path";
+import { parseConfigValueText } from "./parse";
 
 describe("config paths", () => {
   it.each([
@@ -65,5 +67,22 @@ describe("config paths", () => {
     expect(() => setConfigValue({ a: {} }, "a[0]", 2)).toThrow(
       expect.objectContaining({ code: "CONFIG_PATH_INVALID" }),
     );
+  });
+});
+
+describe("parseConfigValueText", () => {
+  it.each([
+    ["true", true],
+    ["3", 3],
+    ["null", null],
+    ['["a", 1]', ["a", 1]],
+    ["{ x: 1 }", { x: 1 }],
+    ['"quoted"', "quoted"],
+    ["info", "info"],
+    ["${TOKEN}", "${TOKEN}"],
+    ["/var/log/claw.log", "/var/log/claw.log"],
+    ['{ "__proto__": { "p": 1 }, a: 1 }', { a: 1 }],
+  ])("%s", (text, value) => {
+    expect(parseConfigValueText(text)).toEqual(value);
   });
 });

@@ -30,7 +30,7 @@ export {
   loadConfig,
   readConfigDocument,
 } from "./load";
-export { parseConfigText } from "./parse";
+export { parseConfigText, parseConfigValueText } from "./parse";
 export {
   type AgentsConfig,
   type ClawConfig,

@@ -23,3 +23,17 @@ export function parseConfigText(text: string, file: string): ConfigValue {
   }
   return sanitizeDocument(parsed);
 }
+
+/**
+ * A value typed by a person (`claw config set`): JSON5 when it parses (`true`, `3`, `["a"]`,
+ * `{ x: 1 }`, `"quoted"`), otherwise the text itself as a string. Sanitized like a file.
+ */
+export function parseConfigValueText(text: string): ConfigValue {
+  let parsed: unknown;
+  try {
+    parsed = JSON5.parse(text);
+  } catch {
+    return text;
+  }
+  return sanitizeDocument(parsed);
+}

@@ -1,5 +1,7 @@
 import { Command } from "commander";
 import packageJson from "../../package.json" with { type: "json" };
+import { registerConfigCommands } from "../commands/config.cli";
+import { registerDoctorCommands } from "../commands/doctor.cli";
 import type { CliContext } from "./context";
 
 /**
@@ -13,12 +15,18 @@ export function createProgram(ctx: CliContext): Command {
       "Claw — a security-first gateway between language models, messaging channels and tools.",
     )
     .version(packageJson.version, "-V, --version", "print the version")
+    // Global options: every command reads them with command.optsWithGlobals() (see cli/paths.ts).
+    .option("--state-dir <dir>", "the state directory (default: $CLAW_STATE_DIR, else ~/.claw)")
     .showHelpAfterError("(run with --help for usage)")
     .configureOutput({
       writeOut: (text) => ctx.stdout.write(text),
       writeErr: (text) => ctx.stderr.write(text),
     })
     .exitOverride();
+
+  // One line per area: register<Area>Commands(program, ctx).
+  registerConfigCommands(program, ctx);
+  registerDoctorCommands(program, ctx);
 
   return program;
 }

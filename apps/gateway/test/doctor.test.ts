@@ -1,0 +1,146 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${VAR} references are data here.
+import { chmod, mkdir, mkdtemp, realpath, rm, symlink, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { runCli } from "./helpers/run-cli";
+
+interface Report {
+  ok: boolean;
+  stateDir: string;
+  configPath: string;
+  checks: { id: string; status: string; message: string; fix?: string }[];
+  summary: { ok: number; warn: number; fail: number };
+}
+
+const dirs: string[] = [];
+afterEach(async () => {
+  for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
+});
+
+async function home(): Promise<string> {
+  const dir = await realpath(await mkdtemp(join(tmpdir(), "claw-doctor-")));
+  dirs.push(dir);
+  return dir;
+}
+
+const statusOf = (report: Report, id: string) =>
+  report.checks.find((check) => check.id === id)?.status;
+
+describe("claw doctor", () => {
+  it("passes on a fresh machine: no state dir, no config", async () => {
+    const homeDir = await home();
+    const run = await runCli(["doctor"], { homeDir });
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout).toContain(`${join(homeDir, ".claw")} does not exist yet`);
+    expect(run.stdout).toContain("embedded hardened defaults");
+    expect(run.stdout).toMatch(/\d+ checks: \d+ ok, 0 warn, 0 fail/);
+  });
+
+  it("reports JSON with ids, statuses and the resolved paths", async () => {
+    const homeDir = await home();
+    const run = await runCli(["doctor", "--json"], { homeDir });
+    const report = run.json<Report>();
+    expect(run.exitCode).toBe(0);
+    expect(report.ok).toBe(true);
+    expect(report.stateDir).toBe(join(homeDir, ".claw"));
+    expect(report.configPath).toBe(join(homeDir, ".claw", "claw.json"));
+    expect(report.checks.map((check) => check.id)).toEqual(
+      expect.arrayContaining(["state-dir", "config"]),
+    );
+    expect(report.summary.fail).toBe(0);
+  });
+
+  it("uses --state-dir over CLAW_STATE_DIR over ~/.claw, and CLAW_CONFIG_PATH for the config", async () => {
+    const homeDir = await home();
+    const fromEnv = await runCli(["doctor", "--json"], {
+      homeDir,
+      env: { CLAW_STATE_DIR: join(homeDir, "env") },
+    });
+    expect(fromEnv.json<Report>().stateDir).toBe(join(homeDir, "env"));
+    const fromFlag = await runCli(["--state-dir", join(homeDir, "flag"), "doctor", "--json"], {
+      homeDir,
+      env: { CLAW_STATE_DIR: join(homeDir, "env") },
+    });
+    expect(fromFlag.json<Report>().stateDir).toBe(join(homeDir, "flag"));
+    const after = await runCli(["doctor", "--json", "--state-dir", "rel"], {
+      homeDir,
+      cwd: homeDir,
+    });
+    expect(after.json<Report>().stateDir).toBe(join(homeDir, "rel"));
+    const config = await runCli(["doctor", "--json"], {
+      homeDir,
+      env: { CLAW_CONFIG_PATH: "~/elsewhere.json5" },
+    });
+    expect(config.json<Report>().configPath).toBe(join(homeDir, "elsewhere.json5"));
+  });
+
+  it("accepts a 0700 state dir and fails a group- or world-accessible one with a fix", async () => {
+    const homeDir = await home();
+    const stateDir = join(homeDir, "state");
+    await mkdir(stateDir, { mode: 0o700 });
+    await chmod(stateDir, 0o700);
+    const good = await runCli(["doctor", "--json", "--state-dir", stateDir], { homeDir });
+    expect(statusOf(good.json<Report>(), "state-dir")).toBe("ok");
+    for (const mode of [0o750, 0o705, 0o777]) {
+      await chmod(stateDir, mode);
+      const run = await runCli(["doctor", "--json", "--state-dir", stateDir], { homeDir });
+      const check = run.json<Report>().checks.find((c) => c.id === "state-dir");
+      expect(run.exitCode).toBe(1);
+      expect(check).toMatchObject({ status: "fail", fix: `chmod 700 ${stateDir}` });
+    }
+    const text = await runCli(["doctor", "--state-dir", stateDir], { homeDir });
+    expect(text.stdout).toContain(`fix: chmod 700 ${stateDir}`);
+  });
+
+  it("fails a symlinked state dir and a state dir that is a file", async () => {
+    const homeDir = await home();
+    await mkdir(join(homeDir, "real"), { mode: 0o700 });
+    await symlink(join(homeDir, "real"), join(homeDir, "link"));
+    const linked = await runCli(["doctor", "--json", "--state-dir", join(homeDir, "link")], {
+      homeDir,
+    });
+    expect(statusOf(linked.json<Report>(), "state-dir")).toBe("fail");
+    await writeFile(join(homeDir, "file"), "");
+    const file = await runCli(["doctor", "--json", "--state-dir", join(homeDir, "file")], {
+      homeDir,
+    });
+    expect(statusOf(file.json<Report>(), "state-dir")).toBe("fail");
+  });
+
+  it("fails an invalid config with its code, and warns about a readable config file", async () => {
+    const homeDir = await home();
+    const stateDir = join(homeDir, ".claw");
+    await mkdir(stateDir, { mode: 0o700 });
+    await chmod(stateDir, 0o700);
+    await writeFile(join(stateDir, "claw.json"), '{ logging: { levle: "debug" } }', {
+      mode: 0o600,
+    });
+    const bad = await runCli(["doctor", "--json"], { homeDir });
+    expect(bad.exitCode).toBe(1);
+    const check = bad.json<Report>().checks.find((c) => c.id === "config");
+    expect(check?.status).toBe("fail");
+    expect(check?.message).toMatch(/CONFIG_INVALID.*logging\.levle.*did you mean "level"/s);
+
+    await writeFile(join(stateDir, "claw.json"), '{ logging: { level: "debug" } }');
+    await chmod(join(stateDir, "claw.json"), 0o644);
+    const loose = await runCli(["doctor", "--json"], { homeDir });
+    expect(loose.exitCode).toBe(0);
+    expect(statusOf(loose.json<Report>(), "config")).toBe("ok");
+    expect(loose.json<Report>().checks.find((c) => c.id === "config-modes")).toMatchObject({
+      status: "warn",
+      fix: `chmod 600 ${join(stateDir, "claw.json")}`,
+    });
+  });
+
+  it("fails when a ${VAR} the config uses is missing, naming it", async () => {
+    const homeDir = await home();
+    await mkdir(join(homeDir, ".claw"), { mode: 0o700 });
+    await writeFile(join(homeDir, ".claw", "claw.json"), '{ logging: { file: "${LOG_FILE}" } }', {
+      mode: 0o600,
+    });
+    const run = await runCli(["doctor"], { homeDir });
+    expect(run.exitCode).toBe(1);
+    expect(run.stdout).toMatch(/fail\s+config\s+CONFIG_ENV_MISSING: .*LOG_FILE.*logging\.file/);
+  });
+});
