@@ -15,6 +15,8 @@ import {
 } from "../../src/index";
 
 export const BUSYBOX = "claw-sandbox:busybox";
+/** Override to point the engine tests elsewhere (e.g. at a dead socket, to see the skip/fail path). */
+const SOCKET = process.env.CLAW_TEST_DOCKER_SOCKET ?? "/var/run/docker.sock";
 export const BOOKWORM = "claw-sandbox:bookworm";
 
 export interface EngineStatus {
@@ -34,7 +36,7 @@ export interface EngineStatus {
 export async function requireDockerEngine(
   images: readonly string[] = [BUSYBOX],
 ): Promise<EngineStatus> {
-  const engine = createDockerEngine();
+  const engine = createDockerEngine({ socketPath: SOCKET });
   let reason = "";
   try {
     await engine.ping();
@@ -71,7 +73,7 @@ export async function createEngineFixture(
   options: { busyWindowMs?: number; homeDir?: string } = {},
 ): Promise<EngineFixture> {
   const stateDir = await mkdtemp(join(tmpdir(), "claw-sbx-engine-"));
-  const docker = new Docker({ socketPath: "/var/run/docker.sock", version: DOCKER_API_VERSION });
+  const docker = new Docker({ socketPath: SOCKET, version: DOCKER_API_VERSION });
   const manager = createSandboxManager({
     docker: createDockerEngine({ docker }),
     stateDir,
