@@ -342,6 +342,7 @@ class Analyzer {
     via: readonly string[],
     readsFile: boolean,
     argsExpanded = false,
+    execed = false,
   ): void {
     if (this.commands.length >= MAX_COMMANDS) {
       this.miss("too many commands");
@@ -360,7 +361,8 @@ class Analyzer {
     const literalArgs =
       argsExpanded || rest.some((w) => w === undefined) ? undefined : (rest as string[]);
 
-    if (!name.includes("/")) {
+    // A command started by a wrapper (env, xargs, find -exec …) is exec'd: builtins do not apply.
+    if (!name.includes("/") && !execed) {
       if (UNSAFE_BUILTINS.has(name)) {
         this.miss(`shell builtin "${name}"`);
         return;
@@ -452,7 +454,7 @@ class Analyzer {
       this.miss(`${name} without a command`);
       return;
     }
-    this.argv(words.slice(i), depth, [...via, name], readsFile);
+    this.argv(words.slice(i), depth, [...via, name], readsFile, false, name === "exec");
   }
 
   resolve(name: string): string | undefined {
@@ -485,7 +487,7 @@ class Analyzer {
     const is = (n: string) => base === n || baseName === n;
     const inner = (from: number, wrapper: string, expanded = false) => {
       if (from >= words.length) return false;
-      this.argv(words.slice(from), depth, [...via, wrapper], readsFile, expanded);
+      this.argv(words.slice(from), depth, [...via, wrapper], readsFile, expanded, true);
       return true;
     };
     const needLiteral = (wrapper: string): readonly string[] | undefined => {
@@ -615,7 +617,7 @@ class Analyzer {
       }
       // xargs appends input-derived arguments, so the inner command's arguments are unknown.
       if (i >= args.length) {
-        this.argv(["echo", undefined], depth, [...via, "xargs"], readsFile, true);
+        this.argv(["echo", undefined], depth, [...via, "xargs"], readsFile, true, true);
         return true;
       }
       return inner(i + 1, "xargs", true);
@@ -708,7 +710,7 @@ class Analyzer {
             this.miss(`find ${a} without a terminated command`);
             return true;
           }
-          this.argv(args.slice(i + 1, end), depth, [...via, `find ${a}`], false, true);
+          this.argv(args.slice(i + 1, end), depth, [...via, `find ${a}`], false, true, true);
           i = end;
         } else if (a === "-fprint" || a === "-fprintf" || a === "-fprint0" || a === "-fls") {
           this.miss(`find ${a} writes a file`);
