@@ -137,9 +137,28 @@ describe("sessionConfigSchema, groupChatConfigSchema, agentIdSchema, bindingsCon
   it("mention patterns: bounded, valid, not catastrophic", () => {
     expect(groupChatConfigSchema.parse(undefined)).toEqual({ mentionPatterns: [] });
     expect(
-      groupChatConfigSchema.safeParse({ mentionPatterns: ["\\bclaw\\b", "^@?bot[,:]?"] }).success,
+      groupChatConfigSchema.safeParse({
+        mentionPatterns: [
+          "\\bclaw\\b",
+          "^@?bot[,:]?",
+          "hey\\s+claw",
+          "[*+]{1,3}claw",
+          "\\*claw\\+",
+        ],
+      }).success,
     ).toBe(true);
-    for (const bad of ["(a+)+$", "(x|x)*y", "(?:ab){2,}", "(a)\\1", "[", "", "a".repeat(201)]) {
+    for (const bad of [
+      "(a+)+$",
+      "(x|x)*y",
+      "(?:ab){2,}",
+      "(a)\\1",
+      "[",
+      "",
+      "a".repeat(201),
+      "\\s*\\s*$",
+      "a.*b.*c",
+      "\\s{0,100}x+",
+    ]) {
       expect(groupChatConfigSchema.safeParse({ mentionPatterns: [bad] }).success, bad).toBe(false);
     }
     expect(groupChatConfigSchema.safeParse({ mentionPatterns: Array(33).fill("a") }).success).toBe(

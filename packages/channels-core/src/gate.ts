@@ -9,7 +9,7 @@ import {
 } from "./config";
 import { channelErrors } from "./errors";
 import type { InboundMessage } from "./inbound";
-import { compileMentionPatterns } from "./mention";
+import { compileMentionPatterns, MENTION_SCAN_CHARS } from "./mention";
 import { createSeenCache } from "./seen-cache";
 
 export type GateAction = "deliver" | "pair" | "drop";
@@ -235,8 +235,13 @@ export function compileChannelPolicy(
 
 function mentioned(message: InboundMessage, patterns: readonly RegExp[]): boolean {
   if (message.wasMentioned) return true;
+  if (patterns.length === 0) return false;
+  const text =
+    message.text.length > MENTION_SCAN_CHARS
+      ? message.text.slice(0, MENTION_SCAN_CHARS)
+      : message.text;
   for (let i = 0; i < patterns.length; i++) {
-    if ((patterns[i] as RegExp).test(message.text)) return true;
+    if ((patterns[i] as RegExp).test(text)) return true;
   }
   return false;
 }

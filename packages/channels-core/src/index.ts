@@ -68,6 +68,7 @@ export {
   checkMentionPattern,
   MAX_MENTION_PATTERN_LENGTH,
   MAX_MENTION_PATTERNS,
+  MENTION_SCAN_CHARS,
 } from "./mention";
 export {
   type AgentRoute,
