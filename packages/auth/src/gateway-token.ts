@@ -34,7 +34,7 @@ function checkStored(file: string, value: unknown): StoredGatewayToken {
   ) {
     throw authErrors.error(
       "AUTH_TOKEN_STORE_CORRUPT",
-      "The stored gateway token file is not valid; replace it with `claw gateway token rotate`.",
+      "The stored gateway token file is not valid; move it aside, then run `claw gateway token rotate`.",
       { details: { file } },
     );
   }

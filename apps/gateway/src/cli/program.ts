@@ -2,6 +2,7 @@ import { Command } from "commander";
 import packageJson from "../../package.json" with { type: "json" };
 import { registerConfigCommands } from "../commands/config.cli";
 import { registerDoctorCommands } from "../commands/doctor.cli";
+import { registerGatewayTokenCommands } from "../commands/gateway-token.cli";
 import type { CliContext } from "./context";
 
 /**
@@ -27,6 +28,7 @@ export function createProgram(ctx: CliContext): Command {
   // One line per area: register<Area>Commands(program, ctx).
   registerConfigCommands(program, ctx);
   registerDoctorCommands(program, ctx);
+  registerGatewayTokenCommands(program, ctx);
 
   return program;
 }

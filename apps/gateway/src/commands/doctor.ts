@@ -18,6 +18,8 @@ export interface DoctorCheckResult {
 /** The flags of `claw doctor`. An area that adds a flag adds its field here. */
 export interface DoctorOptions {
   readonly json: boolean;
+  /** `--generate-gateway-token`: print a fresh token (see ./gateway-token). */
+  readonly generateGatewayToken?: boolean;
 }
 
 export interface DoctorInput {
@@ -172,7 +174,13 @@ const configModesCheck: DoctorCheck = {
 export const DOCTOR_CHECKS: readonly DoctorCheck[] = [stateDirCheck, configCheck, configModesCheck];
 
 /** What doctor's flags ask it to do before checking. */
-export const DOCTOR_ACTIONS: readonly DoctorAction[] = [];
+export const DOCTOR_ACTIONS: readonly DoctorAction[] = [
+  {
+    id: "generate-gateway-token",
+    applies: (options) => options.generateGatewayToken === true,
+    run: async () => (await import("./gateway-token")).newGatewayTokenLines(),
+  },
+];
 
 export interface DoctorReport {
   readonly ok: boolean;
