@@ -14,6 +14,7 @@
  */
 import { gatewayConfigSchema } from "@claw/auth";
 import { webToolsConfigSchema } from "@claw/egress";
+import { agentSandboxConfigSchema, sandboxConfigSchema } from "@claw/sandbox";
 import { agentToolsConfigSchema, toolsConfigObjectSchema } from "@claw/tool-policy";
 import { z } from "zod";
 import { createAgentsConfigSchema } from "./sections/agents";
@@ -21,10 +22,13 @@ import { loggingConfigSchema } from "./sections/logging";
 import { metaConfigSchema } from "./sections/meta";
 
 /** Keys of `agents.defaults` owned by other packages, e.g. `sandbox: sandboxConfigSchema,`. */
-const agentDefaultsSections = {};
+const agentDefaultsSections = {
+  sandbox: sandboxConfigSchema.prefault({}),
+};
 
 /** Keys of every `agents.list[]` entry owned by other packages, e.g. `tools: agentToolsConfigSchema,`. */
 const agentEntrySections = {
+  sandbox: agentSandboxConfigSchema.optional(),
   tools: agentToolsConfigSchema,
 };
 
