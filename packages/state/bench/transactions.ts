@@ -9,7 +9,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { readJsonFile, update, writeFileAtomic } from "../src/index";
+import { readJsonFile, update, withFileLock, writeFileAtomic } from "../src/index";
 
 interface Doc {
   n: number;
@@ -85,9 +85,10 @@ async function main(): Promise<void> {
     const doc = nextDoc(undefined);
     const text = `${JSON.stringify(doc, null, 2)}\n`;
     // Interleaved rounds, median of each: the machine's load drifts, the ratios should not.
-    const samples: { plain: number[]; atomic: number[]; seq: number[] } = {
+    const samples: { plain: number[]; atomic: number[]; lock: number[]; seq: number[] } = {
       plain: [],
       atomic: [],
+      lock: [],
       seq: [],
     };
     await timed(50, () => update<Doc>(join(dir, "warmup.json"), nextDoc));
@@ -96,10 +97,14 @@ async function main(): Promise<void> {
       samples.atomic.push(
         await timed(count, () => writeFileAtomic(join(dir, "atomic.json"), text)),
       );
+      samples.lock.push(
+        await timed(count, () => withFileLock(join(dir, "lock.json"), async () => undefined)),
+      );
       samples.seq.push(await timed(count, () => update<Doc>(join(dir, "seq.json"), nextDoc)));
     }
     const plain = median(samples.plain);
     const atomic = median(samples.atomic);
+    const lock = median(samples.lock);
     const seq = median(samples.seq);
     const twoProc = await contended(join(dir, "contended.json"), count);
     const final = await readJsonFile<Doc>(join(dir, "contended.json"));
@@ -107,6 +112,7 @@ async function main(): Promise<void> {
     const rows: [string, number][] = [
       ["plain writeFile (no lock, no fsync)", plain],
       ["writeFileAtomic alone (fsync ×2)", atomic],
+      ["withFileLock alone (empty transaction)", lock],
       ["update, 1 process, sequential", seq],
       ["update, 2 processes contending", twoProc],
     ];
