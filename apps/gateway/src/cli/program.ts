@@ -3,7 +3,6 @@ import packageJson from "../../package.json" with { type: "json" };
 import { registerConfigCommands } from "../commands/config.cli";
 import { registerDoctorCommands } from "../commands/doctor.cli";
 import { registerGatewayTokenCommands } from "../commands/gateway-token.cli";
-import { registerPairingCommands } from "../commands/pairing.cli";
 import { registerSandboxCommands } from "../commands/sandbox.cli";
 import type { CliContext } from "./context";
 
@@ -31,7 +30,6 @@ export function createProgram(ctx: CliContext): Command {
   registerConfigCommands(program, ctx);
   registerDoctorCommands(program, ctx);
   registerGatewayTokenCommands(program, ctx);
-  registerPairingCommands(program, ctx);
   registerSandboxCommands(program, ctx);
 
   return program;
