@@ -13,6 +13,12 @@
  *   agents.list[]: tools (@claw/tool-policy), sandbox (@claw/sandbox), groupChat (@claw/channels-core)
  */
 import { gatewayConfigSchema } from "@claw/auth";
+import {
+  bindingsConfigSchema,
+  channelsConfigSchema,
+  groupChatConfigSchema,
+  sessionConfigSchema,
+} from "@claw/channels-core";
 import { webToolsConfigSchema } from "@claw/egress";
 import { agentSandboxConfigSchema, sandboxConfigSchema } from "@claw/sandbox";
 import { agentToolsConfigSchema, toolsConfigObjectSchema } from "@claw/tool-policy";
@@ -28,6 +34,7 @@ const agentDefaultsSections = {
 
 /** Keys of every `agents.list[]` entry owned by other packages, e.g. `tools: agentToolsConfigSchema,`. */
 const agentEntrySections = {
+  groupChat: groupChatConfigSchema,
   sandbox: agentSandboxConfigSchema.optional(),
   tools: agentToolsConfigSchema,
 };
@@ -35,9 +42,12 @@ const agentEntrySections = {
 /** Root keys: one line per section. */
 const rootSections = {
   agents: createAgentsConfigSchema({ defaults: agentDefaultsSections, entry: agentEntrySections }),
+  bindings: bindingsConfigSchema,
+  channels: channelsConfigSchema,
   gateway: gatewayConfigSchema.prefault({}),
   logging: loggingConfigSchema,
   meta: metaConfigSchema,
+  session: sessionConfigSchema,
   tools: toolsConfigObjectSchema.extend({ web: webToolsConfigSchema.prefault({}) }).prefault({}),
 };
 
