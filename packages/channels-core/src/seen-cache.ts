@@ -28,29 +28,41 @@ export function createSeenCache(options: SeenCacheOptions): SeenCache {
   if (!Number.isSafeInteger(maxEntries) || maxEntries < 1)
     throw new RangeError("maxEntries must be a positive integer.");
   if (!Number.isFinite(ttlMs) || ttlMs <= 0) throw new RangeError("ttlMs must be positive.");
-  // Insertion order is expiry order (one TTL for all), so expired keys are always at the front.
-  const expiries = new Map<string, number>();
+  // A ring buffer in insertion order (= expiry order: one TTL for all) plus a set for lookups.
+  // Map iteration is avoided on purpose: V8 leaves deleted entries as holes at the front of a Map,
+  // so "iterate from the oldest" degrades to O(n) per call under steady eviction.
+  const ringKeys: (string | undefined)[] = [];
+  const ringExpiry: number[] = [];
+  const live = new Set<string>();
+  let head = 0;
+  let count = 0;
+  const dropOldest = (): void => {
+    live.delete(ringKeys[head] as string);
+    ringKeys[head] = undefined;
+    head = head + 1 === maxEntries ? 0 : head + 1;
+    count--;
+  };
   const purge = (now: number): void => {
-    for (const [key, expiresAt] of expiries) {
-      if (expiresAt > now) return;
-      expiries.delete(key);
-    }
+    while (count > 0 && (ringExpiry[head] as number) <= now) dropOldest();
   };
   return {
     add(key) {
       const now = clock.now();
       purge(now);
-      if (expiries.has(key)) return "seen";
-      if (expiries.size >= maxEntries) {
+      if (live.has(key)) return "seen";
+      if (count === maxEntries) {
         if (whenFull === "refuse") return "full";
-        const oldest = expiries.keys().next();
-        if (oldest.done !== true) expiries.delete(oldest.value);
+        dropOldest();
       }
-      expiries.set(key, now + ttlMs);
+      const slot = (head + count) % maxEntries;
+      ringKeys[slot] = key;
+      ringExpiry[slot] = now + ttlMs;
+      live.add(key);
+      count++;
       return "new";
     },
     get size() {
-      return expiries.size;
+      return count;
     },
   };
 }
