@@ -57,6 +57,7 @@ export {
   backupPaths,
   CONFIG_FILE_MODE,
   findSecretLiteral,
+  updateConfig,
   type WriteConfigOptions,
   writeConfig,
 } from "./write";

@@ -2,7 +2,13 @@ import { chmod, readdir, readFile, rename, unlink } from "node:fs/promises";
 import { basename, dirname, isAbsolute, join } from "node:path";
 import { ensurePrivateDir, withFileLock, writeFileAtomic } from "@claw/state";
 import { formatConfigPath, type PathSegment } from "./config-path";
-import { type ConfigValue, isConfigObject, sanitizeDocument, toPlainDocument } from "./document";
+import {
+  type ConfigObject,
+  type ConfigValue,
+  isConfigObject,
+  sanitizeDocument,
+  toPlainDocument,
+} from "./document";
 import { collectReferencedValues, type EnvSource } from "./env-substitution";
 import { configErrors } from "./errors";
 import { type ConfigFileReader, createNodeConfigFileReader } from "./file-reader";
@@ -113,6 +119,65 @@ async function rotateBackups(path: string): Promise<string | undefined> {
   return ring[0];
 }
 
+async function prepareWrite(path: string, options: WriteConfigOptions): Promise<ConfigFileReader> {
+  if (!isAbsolute(path)) {
+    throw configErrors.error(
+      "CONFIG_IO",
+      `The config path "${path}" is not absolute; pass an absolute path.`,
+      { details: { file: path } },
+    );
+  }
+  try {
+    await ensurePrivateDir(dirname(path));
+  } catch (error) {
+    throw writeIoError("create the directory of", path, error);
+  }
+  return options.reader ?? createNodeConfigFileReader();
+}
+
+const lockOptions = (options: WriteConfigOptions) =>
+  options.lockTimeoutMs === undefined ? {} : { lockTimeoutMs: options.lockTimeoutMs };
+
+/** The body of a write; the caller holds the file's lock. */
+async function writeLocked(
+  path: string,
+  document: unknown,
+  options: WriteConfigOptions,
+  reader: ConfigFileReader,
+  existing: ConfigValue | undefined,
+): Promise<LoadedConfig> {
+  const clean = sanitizeDocument(document);
+  const loaded = await buildConfig({
+    path,
+    env: options.env,
+    document: clean,
+    reader,
+    ...(options.maxIncludeDepth === undefined ? {} : { maxIncludeDepth: options.maxIncludeDepth }),
+  });
+  const secrets = [
+    ...(options.secretValues ?? []),
+    ...loaded.secretValues,
+    ...collectReferencedValues(clean, options.env),
+    ...(existing === undefined ? [] : collectReferencedValues(existing, options.env)),
+  ];
+  const leak = findSecretLiteral(clean, secrets);
+  if (leak !== undefined) {
+    throw configErrors.error(
+      "CONFIG_SECRET_LITERAL",
+      `Refusing to write the config: the value at ${leak} holds a secret that comes from an environment variable. Write the \${VAR} reference there instead of its value.`,
+      { details: { path: leak, file: path } },
+    );
+  }
+  await rotateBackups(path);
+  const text = `${JSON.stringify(toPlainDocument(clean), null, 2)}\n`;
+  try {
+    await writeFileAtomic(path, text, { mode: CONFIG_FILE_MODE });
+  } catch (error) {
+    throw writeIoError("write", path, error);
+  }
+  return loaded;
+}
+
 /**
  * Writes `document` as the main config file at `path`, exactly as given: `${VAR}` references stay
  * references, `$include` stays an include. Before anything is written the document goes through
@@ -126,58 +191,54 @@ export async function writeConfig(
   document: unknown,
   options: WriteConfigOptions,
 ): Promise<LoadedConfig> {
-  if (!isAbsolute(path)) {
-    throw configErrors.error(
-      "CONFIG_IO",
-      `The config path "${path}" is not absolute; pass an absolute path.`,
-      {
-        details: { file: path },
-      },
-    );
-  }
-  const clean = sanitizeDocument(document);
-  const reader = options.reader ?? createNodeConfigFileReader();
-  try {
-    await ensurePrivateDir(dirname(path));
-  } catch (error) {
-    throw writeIoError("create the directory of", path, error);
-  }
+  const reader = await prepareWrite(path, options);
   return withFileLock(
     path,
     async () => {
-      const loaded = await buildConfig({
-        path,
-        env: options.env,
-        document: clean,
-        reader,
-        ...(options.maxIncludeDepth === undefined
-          ? {}
-          : { maxIncludeDepth: options.maxIncludeDepth }),
-      });
       const existing = await readConfigDocument(path, reader).catch(() => undefined);
-      const secrets = [
-        ...(options.secretValues ?? []),
-        ...loaded.secretValues,
-        ...collectReferencedValues(clean, options.env),
-        ...(existing === undefined ? [] : collectReferencedValues(existing, options.env)),
-      ];
-      const leak = findSecretLiteral(clean, secrets);
-      if (leak !== undefined) {
-        throw configErrors.error(
-          "CONFIG_SECRET_LITERAL",
-          `Refusing to write the config: the value at ${leak} holds a secret that comes from an environment variable. Write the \${VAR} reference there instead of its value.`,
-          { details: { path: leak, file: path } },
-        );
-      }
-      await rotateBackups(path);
-      const text = `${JSON.stringify(toPlainDocument(clean), null, 2)}\n`;
-      try {
-        await writeFileAtomic(path, text, { mode: CONFIG_FILE_MODE });
-      } catch (error) {
-        throw writeIoError("write", path, error);
-      }
-      return loaded;
+      return writeLocked(path, document, options, reader, existing);
     },
-    options.lockTimeoutMs === undefined ? {} : { lockTimeoutMs: options.lockTimeoutMs },
+    lockOptions(options),
+  );
+}
+
+/**
+ * The read-modify-write of the config as one transaction under the file's lock: reads the main
+ * file's own document (undefined when there is none), passes it to `change`, and writes the result
+ * like `writeConfig`. Values the current config resolves to are refused in the result too.
+ * A current file that does not parse is an error (fix it by hand first).
+ */
+export async function updateConfig(
+  path: string,
+  change: (current: ConfigObject | undefined) => unknown | Promise<unknown>,
+  options: WriteConfigOptions,
+): Promise<LoadedConfig> {
+  const reader = await prepareWrite(path, options);
+  return withFileLock(
+    path,
+    async () => {
+      const current = await readConfigDocument(path, reader);
+      const previousSecrets =
+        current === undefined
+          ? []
+          : await buildConfig({
+              path,
+              env: options.env,
+              document: sanitizeDocument(current),
+              reader,
+            }).then(
+              (loaded) => loaded.secretValues,
+              () => [],
+            );
+      const next = await change(current);
+      return writeLocked(
+        path,
+        next,
+        { ...options, secretValues: [...(options.secretValues ?? []), ...previousSecrets] },
+        reader,
+        current,
+      );
+    },
+    lockOptions(options),
   );
 }

@@ -2,7 +2,7 @@
 import { readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { backupPaths, loadConfig, setConfigValue, writeConfig } from "../src/index";
+import { backupPaths, loadConfig, setConfigValue, updateConfig, writeConfig } from "../src/index";
 import { tempDir, writeFiles } from "./helpers/temp-dir";
 
 const mode = async (file: string) => (await stat(file)).mode & 0o777;
@@ -163,5 +163,59 @@ describe("writeConfig", () => {
       seen.add(doc.meta?.lastTouchedVersion ?? "initial");
     }
     expect(seen.size).toBe(6);
+  });
+});
+
+describe("updateConfig", () => {
+  it("runs read-change-write as one transaction: concurrent updates never lose a change", async () => {
+    const root = await tempDir();
+    const path = join(root, "claw.json");
+    await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        updateConfig(
+          path,
+          (current) => {
+            const list = (current?.agents as { list?: unknown[] } | undefined)?.list ?? [];
+            return setConfigValue(current ?? {}, `agents.list[${list.length}]`, { id: `a${i}` });
+          },
+          { env: {} },
+        ),
+      ),
+    );
+    const loaded = await loadConfig({ path, env: {} });
+    expect(loaded.config.agents.list.map((agent) => agent.id).sort()).toEqual(
+      Array.from({ length: 8 }, (_, i) => `a${i}`).sort(),
+    );
+  });
+
+  it("refuses to copy a value the current config resolves to into a literal", async () => {
+    const root = await tempDir();
+    const path = join(root, "claw.json");
+    const env = { MODEL: "provider/secret-model-value" };
+    await writeConfig(path, { agents: { list: [{ id: "a", model: "${MODEL}" }] } }, { env });
+    await expect(
+      updateConfig(path, (current) => setConfigValue(current, "agents.list[0].name", env.MODEL), {
+        env,
+      }),
+    ).rejects.toMatchObject({ code: "CONFIG_SECRET_LITERAL" });
+  });
+
+  it("passes undefined when there is no file yet and refuses an unparsable current file", async () => {
+    const root = await tempDir();
+    const path = join(root, "claw.json");
+    let seen: unknown = "unset";
+    await updateConfig(
+      path,
+      (current) => {
+        seen = current;
+        return { logging: { level: "warn" } };
+      },
+      { env: {} },
+    );
+    expect(seen).toBeUndefined();
+    await writeFile(path, "{ not json5");
+    await expect(updateConfig(path, () => ({}), { env: {} })).rejects.toMatchObject({
+      code: "CONFIG_PARSE",
+    });
   });
 });

@@ -6,9 +6,8 @@ import {
   loadConfig,
   parseConfigPath,
   parseConfigValueText,
-  readConfigDocument,
   setConfigValue,
-  writeConfig,
+  updateConfig,
 } from "@claw/config";
 import type { CliContext } from "../cli/context";
 import { writeJson, writeLine } from "../cli/output";
@@ -79,19 +78,19 @@ export async function setConfig(
   globals: GlobalPathOptions,
 ): Promise<void> {
   const segments = parseConfigPath(options.path);
+  const value = parseConfigValueText(options.value);
   const { configPath } = resolveCliPaths(ctx, globals);
-  const current = await readConfigDocument(configPath);
-  // The values the current config resolves to: the new file must not contain any of them.
-  const secretValues =
-    current === undefined
-      ? []
-      : await loadConfig({ path: configPath, env: ctx.env }).then(
-          (loaded) => loaded.secretValues,
-          () => [],
-        );
-  const next = setConfigValue(current ?? {}, segments, parseConfigValueText(options.value));
-  await writeConfig(configPath, next, { env: ctx.env, secretValues });
-  const backup = current === undefined ? undefined : `${configPath}.bak`;
+  let created = false;
+  // One locked transaction: read the main file's own document, change it, validate, write.
+  await updateConfig(
+    configPath,
+    (current) => {
+      created = current === undefined;
+      return setConfigValue(current ?? {}, segments, value);
+    },
+    { env: ctx.env },
+  );
+  const backup = created ? undefined : `${configPath}.bak`;
   if (options.json) {
     writeJson(ctx, {
       ok: true,
