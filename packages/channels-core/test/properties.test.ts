@@ -259,7 +259,7 @@ const disabledDeliversNothing = (gate: Gate) => (raw: AnyConfig, m: AnyMessage) 
 
 describe("disabled means nothing is delivered", () => {
   test.prop([anyConfig, anyMessage], { numRuns: 1000 })(
-    "a disabled channel, dmPolicy or groupPolicy delivers nothing and pairs nothing",
+    "a disabled channel, dmPolicy or groupPolicy delivers nothing; groups never pair and ignore the pairing store",
     disabledDeliversNothing(gateInbound),
   );
 
