@@ -3,6 +3,7 @@ import { defineErrorCodes, type ErrorCodeOf } from "@claw/core";
 /** The closed set of error codes thrown by @claw/tool-policy. Policy outcomes are decisions, not errors. */
 export const toolPolicyErrors = defineErrorCodes({
   TOOL_POLICY_UNKNOWN_TOOL: "input",
+  TOOL_POLICY_UNKNOWN_AGENT: "input",
   TOOL_POLICY_INVALID_CONFIG: "input",
   TOOL_POLICY_DUPLICATE_TOOL: "input",
   TOOL_POLICY_PATH_ESCAPE: "policy",

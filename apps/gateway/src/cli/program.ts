@@ -1,9 +1,11 @@
 import { Command } from "commander";
 import packageJson from "../../package.json" with { type: "json" };
+import { registerApprovalsCommands } from "../commands/approvals.cli";
 import { registerConfigCommands } from "../commands/config.cli";
 import { registerDoctorCommands } from "../commands/doctor.cli";
 import { registerGatewayTokenCommands } from "../commands/gateway-token.cli";
 import { registerSandboxCommands } from "../commands/sandbox.cli";
+import { registerToolsCommands } from "../commands/tools.cli";
 import type { CliContext } from "./context";
 
 /**
@@ -27,10 +29,12 @@ export function createProgram(ctx: CliContext): Command {
     .exitOverride();
 
   // One line per area: register<Area>Commands(program, ctx).
+  registerApprovalsCommands(program, ctx);
   registerConfigCommands(program, ctx);
   registerDoctorCommands(program, ctx);
   registerGatewayTokenCommands(program, ctx);
   registerSandboxCommands(program, ctx);
+  registerToolsCommands(program, ctx);
 
   return program;
 }
