@@ -135,3 +135,22 @@ describe("did you mean", () => {
     expect(editDistance("a", "abcdef", 2)).toBe(3);
   });
 });
+
+describe("issue messages", () => {
+  it("hide the received value even when a schema's own message echoes it", async () => {
+    const { z } = await import("zod");
+    const { describeIssues } = await import("./validate");
+    const schema = z.strictObject({
+      token: z
+        .string()
+        .refine((value) => value.length > 100, {
+          error: (issue) => `bad token ${String(issue.input)}`,
+        }),
+    });
+    const document = { token: "tok-abcdef-123456" };
+    const result = schema.safeParse(document);
+    expect(result.success).toBe(false);
+    const issues = describeIssues(schema, result.error?.issues ?? [], [], document);
+    expect(issues).toEqual([{ path: "token", message: "bad token ***" }]);
+  });
+});

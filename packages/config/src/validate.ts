@@ -89,11 +89,26 @@ function scrub(text: string, secrets: readonly string[]): string {
   return out;
 }
 
+const MIN_SCRUBBED_RECEIVED_LENGTH = 4;
+
+function receivedString(document: unknown, path: readonly PropertyKey[]): string | undefined {
+  let current = document;
+  for (const segment of path) {
+    if (typeof current !== "object" || current === null) return undefined;
+    if (!Object.hasOwn(current, segment)) return undefined;
+    current = (current as Record<PropertyKey, unknown>)[segment];
+  }
+  return typeof current === "string" && current.length >= MIN_SCRUBBED_RECEIVED_LENGTH
+    ? current
+    : undefined;
+}
+
 /** Turns zod's issues into printable ones: unknown keys one by one with a suggestion. */
 export function describeIssues(
   schema: AnySchema,
   issues: readonly z.core.$ZodIssue[],
   secretValues: readonly string[] = [],
+  document?: unknown,
 ): ConfigIssue[] {
   const out: ConfigIssue[] = [];
   for (const issue of issues) {
@@ -113,9 +128,12 @@ export function describeIssues(
         );
       }
     } else {
+      // A section's custom message could echo what it received: never let the value through.
+      const received = receivedString(document, issue.path);
+      const hidden = received === undefined ? secretValues : [...secretValues, received];
       out.push({
         path: scrub(formatConfigPath(issue.path), secretValues),
-        message: scrub(issue.message, secretValues),
+        message: scrub(issue.message, hidden),
       });
     }
     if (out.length >= MAX_ISSUES) break;
@@ -142,7 +160,12 @@ export function invalidConfigError(issues: readonly ConfigIssue[], file?: string
 export function validateConfig(document: unknown, options: ValidateOptions = {}): ClawConfig {
   const result = rootConfigSchema.safeParse(document);
   if (result.success) return result.data;
-  const issues = describeIssues(rootConfigSchema, result.error.issues, options.secretValues);
+  const issues = describeIssues(
+    rootConfigSchema,
+    result.error.issues,
+    options.secretValues,
+    document,
+  );
   throw invalidConfigError(issues, options.file);
 }
 
