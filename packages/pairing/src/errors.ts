@@ -8,6 +8,7 @@ export const pairingErrors = defineErrorCodes({
   PAIRING_CODE_UNKNOWN: "input",
   PAIRING_CODE_EXPIRED: "input",
   PAIRING_CODE_EXHAUSTED: "internal",
+  PAIRING_SENDER_NOT_APPROVED: "input",
   PAIRING_ALLOWFROM_FULL: "policy",
   PAIRING_STORE_INVALID: "io",
   PAIRING_NODE_INVALID_REQUEST: "input",
