@@ -4,6 +4,7 @@ import { registerApprovalsCommands } from "../commands/approvals.cli";
 import { registerConfigCommands } from "../commands/config.cli";
 import { registerDoctorCommands } from "../commands/doctor.cli";
 import { registerGatewayTokenCommands } from "../commands/gateway-token.cli";
+import { registerPairingCommands } from "../commands/pairing.cli";
 import { registerSandboxCommands } from "../commands/sandbox.cli";
 import { registerToolsCommands } from "../commands/tools.cli";
 import type { CliContext } from "./context";
@@ -33,6 +34,7 @@ export function createProgram(ctx: CliContext): Command {
   registerConfigCommands(program, ctx);
   registerDoctorCommands(program, ctx);
   registerGatewayTokenCommands(program, ctx);
+  registerPairingCommands(program, ctx);
   registerSandboxCommands(program, ctx);
   registerToolsCommands(program, ctx);
 
