@@ -1,10 +1,10 @@
 import { Command } from "commander";
 import packageJson from "../../package.json" with { type: "json" };
 import { registerApprovalsCommands } from "../commands/approvals.cli";
+import { registerAuditCommands } from "../commands/audit.cli";
 import { registerConfigCommands } from "../commands/config.cli";
 import { registerDoctorCommands } from "../commands/doctor.cli";
 import { registerGatewayTokenCommands } from "../commands/gateway-token.cli";
-import { registerPairingCommands } from "../commands/pairing.cli";
 import { registerSandboxCommands } from "../commands/sandbox.cli";
 import { registerToolsCommands } from "../commands/tools.cli";
 import type { CliContext } from "./context";
@@ -31,10 +31,10 @@ export function createProgram(ctx: CliContext): Command {
 
   // One line per area: register<Area>Commands(program, ctx).
   registerApprovalsCommands(program, ctx);
+  registerAuditCommands(program, ctx);
   registerConfigCommands(program, ctx);
   registerDoctorCommands(program, ctx);
   registerGatewayTokenCommands(program, ctx);
-  registerPairingCommands(program, ctx);
   registerSandboxCommands(program, ctx);
   registerToolsCommands(program, ctx);
 
