@@ -1,8 +1,9 @@
-import { readdir, readFile, writeFile } from "node:fs/promises";
+import { readdir, readFile, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { systemClock, systemRandom } from "@claw/core";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { lockPathFor, withFileLock } from "./file-lock";
-import { selfIdentity } from "./process-identity";
+import { breakStale, lockPathFor, withFileLock } from "./file-lock";
+import { parseOwner, selfIdentity } from "./process-identity";
 import { createTempStateDir, type TempStateDir } from "./testing";
 
 let tmp: TempStateDir;
@@ -121,6 +122,17 @@ describe("withFileLock", () => {
     expect((await readdir(tmp.stateDir)).filter((n) => n.startsWith("counter.json"))).toEqual([]);
   });
 
+  it("waits (bounded) while a live breaker holds the marker of a dead owner's lock", async () => {
+    await writeFile(lockPathFor(file), ownerRecord(DEAD_PID));
+    const marker = `${lockPathFor(file)}.${"a".repeat(24)}.break`;
+    await writeFile(marker, ownerRecord(process.pid, { token: "d".repeat(24) }));
+    await expect(
+      withFileLock(file, async () => "in", { lockTimeoutMs: 150 }),
+    ).rejects.toMatchObject({ code: "STATE_LOCK_TIMEOUT" });
+    expect(JSON.parse(await readFile(lockPathFor(file), "utf8")).pid).toBe(DEAD_PID);
+    expect(JSON.parse(await readFile(marker, "utf8")).pid).toBe(process.pid);
+  });
+
   it.each([
     ["a live pid", ownerRecord(process.pid)],
     [
@@ -160,5 +172,44 @@ describe("withFileLock", () => {
     await expect(withFileLock(join(tmp.stateDir, "no", "f"), async () => 1)).rejects.toMatchObject({
       code: "STATE_IO",
     });
+  });
+});
+
+describe("stale-lock breaking: a slow breaker never removes a live holder's lock", () => {
+  /** The naive breaker (the broken twin): "its owner was dead when I looked, so unlink it". */
+  async function naiveBreak(path: string): Promise<void> {
+    await unlink(path).catch(() => undefined);
+  }
+
+  /**
+   * The race: B reads the dead owner's lock T0 and is paused; A recovers it and acquires; then B
+   * acts on its old judgement while A is inside. Returns whether A still holds its lock after B.
+   */
+  async function raceWith(
+    breaker: (path: string, judged: ReturnType<typeof parseOwner>) => Promise<unknown>,
+  ) {
+    const lockPath = lockPathFor(file);
+    await writeFile(lockPath, ownerRecord(DEAD_PID));
+    const judged = parseOwner(await readFile(lockPath, "utf8")); // B's stale view
+    return withFileLock(file, async () => {
+      const mine = await readFile(lockPath, "utf8");
+      await breaker(lockPath, judged);
+      return (await readFile(lockPath, "utf8").catch(() => "gone")) === mine;
+    }).catch((err: unknown) => {
+      // Release notices the lost lock (STATE_LOCK_LOST) when the twin stole it.
+      if ((err as { code?: string }).code === "STATE_LOCK_LOST") return false;
+      throw err;
+    });
+  }
+
+  it("the marker protocol re-reads the token and leaves the new holder's lock alone", async () => {
+    const held = await raceWith((path, judged) =>
+      breakStale(path, judged!, 0, systemClock, systemRandom),
+    );
+    expect(held).toBe(true);
+  });
+
+  it("the naive breaker (broken twin) steals it: the scenario can fail", async () => {
+    expect(await raceWith((path) => naiveBreak(path))).toBe(false);
   });
 });

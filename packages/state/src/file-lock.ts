@@ -176,9 +176,10 @@ async function acquire(
     if (await tryCreateLockFile(lockPath, owner)) return { lockPath, owner, recovered };
     const current = await readOwnerFile(lockPath);
     if (typeof current === "object" && ownerLiveness(current) === "dead") {
-      await breakStale(lockPath, current, 0, clock, random);
       recovered = true;
-      continue;
+      // Progress (a dead process's file removed): retry at once. Otherwise a live breaker is at
+      // work (or the crash chain is too deep): wait like for any holder, within the deadline.
+      if (await breakStale(lockPath, current, 0, clock, random)) continue;
     }
     const now = clock.now();
     if (now >= deadline) throw lockTimeout(lockPath, timeoutMs, current);
@@ -233,15 +234,19 @@ async function readOwnerFile(path: string): Promise<LockOwner | "missing" | "unr
   }
 }
 
-/** Removes the lock at `path` if it still holds `judged` (whose owner is dead). See the argument above. */
-async function breakStale(
+/**
+ * Removes the lock at `path` if it still holds `judged` (whose owner is dead); see the argument
+ * above. True when it made progress: removed that lock (or found it already gone or replaced), or
+ * removed the marker of a dead breaker in the way.
+ */
+export async function breakStale(
   path: string,
   judged: LockOwner,
   depth: number,
   clock: Clock,
   random: Random,
-): Promise<void> {
-  if (depth > MAX_BREAK_DEPTH) return; // pathological crash chain: the waiter times out and says so
+): Promise<boolean> {
+  if (depth > MAX_BREAK_DEPTH) return false; // pathological crash chain: the waiter times out
   const marker = `${path}.${judged.token}.break`;
   const me = newOwner(clock, random);
   if (await tryCreateLockFile(marker, me)) {
@@ -255,13 +260,14 @@ async function breakStale(
     } finally {
       await release({ lockPath: marker, owner: me, recovered: false }).catch(() => undefined);
     }
-    return;
+    return true;
   }
   const markerOwner = await readOwnerFile(marker);
+  if (markerOwner === "missing") return true; // that breaker just finished
   if (typeof markerOwner === "object" && ownerLiveness(markerOwner) === "dead") {
-    await breakStale(marker, markerOwner, depth + 1, clock, random);
+    return breakStale(marker, markerOwner, depth + 1, clock, random);
   }
-  // Otherwise a live breaker is at work: the caller backs off and looks again.
+  return false; // a live breaker is at work (or an unreadable marker): back off and look again
 }
 
 /** Deletes the lock only if it still holds our token; STATE_LOCK_LOST otherwise. */

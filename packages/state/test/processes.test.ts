@@ -57,6 +57,9 @@ describe("real processes", () => {
     const perRound = 5; // all killed: 50 kills
     let maxAcked = 0;
     let roundsWithStaleLock = 0;
+    // Every committed transaction acknowledges its n. Two holders at once (e.g. two waiters both
+    // "recovering" a dead writer's lock) would commit the same n twice: all acks must be distinct.
+    const acked: number[] = [];
     for (let round = 0; round < rounds; round++) {
       const writers = await Promise.all(
         Array.from({ length: perRound }, () => start(["crash-writer", file])),
@@ -71,7 +74,9 @@ describe("real processes", () => {
       running.splice(0);
       for (const w of writers) {
         for (const line of w.lines) {
-          if (line.startsWith("ack ")) maxAcked = Math.max(maxAcked, Number(line.slice(4)));
+          if (!line.startsWith("ack ")) continue;
+          acked.push(Number(line.slice(4)));
+          maxAcked = Math.max(maxAcked, Number(line.slice(4)));
         }
       }
       const value = await readJsonFile<{ n: number; check: string }>(file);
@@ -92,7 +97,9 @@ describe("real processes", () => {
         { lockTimeoutMs: 5_000 },
       );
       maxAcked = next.n;
+      acked.push(next.n);
     }
+    expect(new Set(acked).size).toBe(acked.length);
     // The kills did land inside transactions (the lock was left behind and recovered).
     expect(roundsWithStaleLock).toBeGreaterThan(0);
   }, 180_000);
