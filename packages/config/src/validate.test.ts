@@ -141,16 +141,34 @@ describe("issue messages", () => {
     const { z } = await import("zod");
     const { describeIssues } = await import("./validate");
     const schema = z.strictObject({
-      token: z
-        .string()
-        .refine((value) => value.length > 100, {
-          error: (issue) => `bad token ${String(issue.input)}`,
-        }),
+      token: z.string().refine((value) => value.length > 100, {
+        error: (issue) => `bad token ${String(issue.input)}`,
+      }),
     });
     const document = { token: "tok-abcdef-123456" };
     const result = schema.safeParse(document);
     expect(result.success).toBe(false);
     const issues = describeIssues(schema, result.error?.issues ?? [], [], document);
     expect(issues).toEqual([{ path: "token", message: "bad token ***" }]);
+  });
+});
+
+describe("union issues", () => {
+  it("report the closest branch's problems with full paths", async () => {
+    const { z } = await import("zod");
+    const { describeIssues } = await import("./validate");
+    const schema = z.strictObject({
+      a: z.union([
+        z.strictObject({ kind: z.literal("x"), n: z.number() }),
+        z.strictObject({ kind: z.literal("y"), s: z.string() }),
+      ]),
+    });
+    const document = { a: { kind: "x", n: "no", nn: 1 } };
+    const result = schema.safeParse(document);
+    const issues = describeIssues(schema, result.error?.issues ?? [], [], document);
+    expect(issues).toEqual([
+      { path: "a.n", message: expect.stringMatching(/expected number/) },
+      { path: "a.nn", message: 'unknown key (did you mean "n"?)', suggestion: "n" },
+    ]);
   });
 });

@@ -112,6 +112,16 @@ export function describeIssues(
 ): ConfigIssue[] {
   const out: ConfigIssue[] = [];
   for (const issue of issues) {
+    if (issue.code === "invalid_union" && issue.errors.length > 0) {
+      // Report the branch that came closest (fewest problems) instead of a bare "Invalid input".
+      const closest = issue.errors.reduce((best, branch) =>
+        branch.length < best.length ? branch : best,
+      );
+      const nested = closest.map((inner) => ({ ...inner, path: [...issue.path, ...inner.path] }));
+      out.push(...describeIssues(schema, nested, secretValues, document));
+      if (out.length >= MAX_ISSUES) break;
+      continue;
+    }
     if (issue.code === "unrecognized_keys") {
       const allowed = allowedKeysAt(schema, issue.path);
       for (const key of issue.keys) {
