@@ -44,6 +44,8 @@ export interface ParsedBind {
 export interface BindCheckContext {
   readonly homeDir?: string | undefined;
   readonly stateDir?: string | undefined;
+  /** For the agent workspace only: it may live inside the state dir (never be it or contain it). */
+  readonly allowInsideStateDir?: boolean | undefined;
 }
 
 export type BindParseResult =
@@ -100,6 +102,7 @@ export function checkBindSource(
   }
   const segments = path.split("/");
   for (const segment of segments) {
+    if (segment === ".claw" && context.allowInsideStateDir) continue;
     if (DENIED_SEGMENTS.includes(segment)) {
       return `bind source "${source}" contains "${segment}", which holds credentials`;
     }
@@ -122,7 +125,9 @@ export function checkBindSource(
   if (context.stateDir?.startsWith("/")) {
     const stateDir = normalizeAbsolute(context.stateDir);
     const rel = relation(path, stateDir);
-    if (rel !== undefined) return describe(source, "the Claw state directory", rel);
+    if (rel !== undefined && !(rel === "inside" && context.allowInsideStateDir)) {
+      return describe(source, "the Claw state directory", rel);
+    }
   }
   return undefined;
 }

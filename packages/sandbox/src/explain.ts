@@ -1,3 +1,4 @@
+import { checkBindSource } from "./binds";
 import type { ResolvedSandboxConfig } from "./config";
 import { type DangerousSetting, listDangerousSandboxSettings } from "./config";
 import { decideSandboxFor, type SandboxDecision } from "./decide";
@@ -47,6 +48,8 @@ export interface ExplainInput {
   readonly mainKey?: string | undefined;
   /** Where the config came from, for the "why" lines (e.g. "agents.defaults.sandbox + agents.list[ops].sandbox"). */
   readonly source?: string | undefined;
+  /** The host user's home dir, to flag an agent workspace the manager would refuse to mount. */
+  readonly homeDir?: string | undefined;
 }
 
 /** Explains one agent's effective sandbox: pure, from its resolved config. */
@@ -87,6 +90,15 @@ export function explainSandbox(input: ExplainInput): SandboxExplanation {
     );
   } catch (error) {
     why.push(`mounts cannot be built: ${(error as Error).message}`);
+  }
+  for (const mount of mounts) {
+    if (mount.origin !== "agent-workspace") continue;
+    const refused = checkBindSource(mount.source, {
+      homeDir: input.homeDir,
+      stateDir: input.stateDir,
+      allowInsideStateDir: true,
+    });
+    if (refused !== undefined) why.push(`REFUSED agent workspace: ${refused}`);
   }
   why.push(
     config.workspaceAccess === "none"

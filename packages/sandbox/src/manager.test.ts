@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, stat, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createFakeClock } from "@claw/core/testing";
@@ -151,6 +151,69 @@ describe("createSandboxManager (fake engine)", () => {
     ).rejects.toMatchObject({
       code: "SANDBOX_CONFIG_REFUSED",
     });
+  });
+});
+
+describe("mount sources are re-checked on their real paths", () => {
+  it("refuses an agent workspace that is /, the home dir or the state dir", async () => {
+    const { manager } = setup();
+    const rw = sandboxConfigSchema.parse({ workspaceAccess: "rw" });
+    for (const agentWorkspace of ["/", stateDir]) {
+      await expect(
+        manager.ensure({ scopeKey: "s", agentId: "main", config: rw, agentWorkspace }),
+      ).rejects.toMatchObject({ code: "SANDBOX_CONFIG_REFUSED" });
+    }
+    const home = createSandboxManager({
+      docker: createFakeSandboxEngine(),
+      stateDir,
+      homeDir: join(stateDir, "sandboxes"),
+      clock: createFakeClock(),
+    });
+    await mkdir(join(stateDir, "sandboxes"), { recursive: true });
+    await expect(
+      home.ensure({
+        scopeKey: "s",
+        agentId: "main",
+        config: rw,
+        agentWorkspace: join(stateDir, "sandboxes"),
+      }),
+    ).rejects.toMatchObject({ code: "SANDBOX_CONFIG_REFUSED" });
+  });
+
+  it("accepts an agent workspace inside the state dir", async () => {
+    const { manager } = setup();
+    const workspace = join(stateDir, "workspace");
+    await mkdir(workspace);
+    const rw = sandboxConfigSchema.parse({ workspaceAccess: "rw" });
+    await expect(
+      manager.ensure({ scopeKey: "s", agentId: "main", config: rw, agentWorkspace: workspace }),
+    ).resolves.toMatchObject({ configOutdated: false });
+  });
+
+  it("refuses a bind whose symlinked parent leads to /etc, and a bind that is a symlink", async () => {
+    const { manager } = setup();
+    const project = join(stateDir, "..", `${stateDir.split("/").at(-1)}-project`);
+    await mkdir(project, { recursive: true });
+    try {
+      await symlink("/etc", join(project, "link"));
+      const viaParent = sandboxConfigSchema.parse({
+        docker: { binds: [`${project}/link/ssl:/data`] },
+      });
+      await expect(
+        manager.ensure({ scopeKey: "s", agentId: "main", config: viaParent }),
+      ).rejects.toMatchObject({
+        code: "SANDBOX_CONFIG_REFUSED",
+        message: expect.stringContaining("/etc"),
+      });
+      const finalLink = sandboxConfigSchema.parse({ docker: { binds: [`${project}/link:/data`] } });
+      await expect(
+        manager.ensure({ scopeKey: "s", agentId: "main", config: finalLink }),
+      ).rejects.toMatchObject({
+        code: "SANDBOX_CONFIG_INVALID",
+      });
+    } finally {
+      await rm(project, { recursive: true, force: true });
+    }
   });
 });
 

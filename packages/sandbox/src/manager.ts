@@ -1,6 +1,7 @@
-import { chown, mkdir, readFile, realpath } from "node:fs/promises";
+import { chown, mkdir, readFile } from "node:fs/promises";
 import type { Clock } from "@claw/core";
 import { ensurePrivateDir, readJsonFile, statePaths, update } from "@claw/state";
+import { resolveInsideRoot } from "@claw/tool-policy";
 import { checkBindSource } from "./binds";
 import { checkSandboxConfig, type ResolvedSandboxConfig } from "./config";
 import type { EngineContainer, SandboxEngine } from "./engine";
@@ -166,23 +167,35 @@ export function createSandboxManager(options: SandboxManagerOptions): SandboxMan
       return { version: 1, containers };
     });
 
-  async function checkRealBindSources(config: ResolvedSandboxConfig, spec: ContainerSpec) {
+  /**
+   * Re-checks every host path about to be mounted (configured binds and the agent workspace) on
+   * its real path, resolved by @claw/tool-policy's path guard (a final symlink is refused), so that
+   * a symlink cannot smuggle a refused path in. An agent workspace may live inside the state dir.
+   */
+  async function checkMountSources(config: ResolvedSandboxConfig, spec: ContainerSpec) {
     for (const mount of spec.mounts) {
-      if (mount.origin !== "config") continue;
+      if (mount.origin === "scope-workspace") continue;
       let real: string;
       try {
-        real = await realpath(mount.source);
-      } catch {
+        const resolved = await resolveInsideRoot("/", mount.source, { op: "read", homeDir });
+        if (!resolved.exists) throw new Error("missing");
+        real = resolved.path;
+      } catch (error) {
         throw sandboxErrors.error(
           "SANDBOX_CONFIG_INVALID",
-          `bind source ${mount.source} does not exist; create it or remove the bind.`,
+          `mount source ${mount.source} does not exist or is a symlink; create it or name its real path.`,
+          { cause: error },
         );
       }
-      const reason = checkBindSource(real, { homeDir, stateDir: paths.root });
+      const reason = checkBindSource(real, {
+        homeDir,
+        stateDir: paths.root,
+        allowInsideStateDir: mount.origin === "agent-workspace",
+      });
       if (reason !== undefined) {
         throw sandboxErrors.error(
           "SANDBOX_CONFIG_REFUSED",
-          `bind source ${mount.source} resolves to ${real}: ${reason}; fix sandbox.docker.binds.`,
+          `${mount.origin === "config" ? "bind" : "agent workspace"} ${mount.source} resolves to ${real}: ${reason}; fix the sandbox config.`,
         );
       }
     }
@@ -241,7 +254,7 @@ export function createSandboxManager(options: SandboxManagerOptions): SandboxMan
       { scopeKey: request.scopeKey, agentId: request.agentId },
       { stateDir: paths.root, agentWorkspace: request.agentWorkspace, seccompProfileJson },
     );
-    await checkRealBindSources(request.config, spec);
+    await checkMountSources(request.config, spec);
     const now = clock.now();
     const registry = await readRegistry();
     const entry = registry.containers[spec.name];

@@ -186,6 +186,7 @@ export async function explainAgentSandbox(
     config,
     stateDir,
     agentWorkspace: entry?.workspace ?? agents.defaults.workspace,
+    homeDir: ctx.homeDir,
     source:
       entry?.sandbox === undefined
         ? `agents.defaults.sandbox (${loaded.source === "file" ? configPath : "built-in defaults"})`
