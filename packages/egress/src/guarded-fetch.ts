@@ -147,11 +147,15 @@ function charsetOf(contentType: string | undefined): string {
   return match?.[1] ?? "utf-8";
 }
 
+const UTF8 = new TextDecoder("utf-8");
+
 function decodeText(bytes: Uint8Array, contentType: string | undefined): string {
+  const charset = charsetOf(contentType).toLowerCase();
+  if (charset === "utf-8" || charset === "utf8") return UTF8.decode(bytes);
   try {
-    return new TextDecoder(charsetOf(contentType)).decode(bytes);
+    return new TextDecoder(charset).decode(bytes);
   } catch {
-    return new TextDecoder("utf-8").decode(bytes);
+    return UTF8.decode(bytes);
   }
 }
 

@@ -51,6 +51,12 @@ const BLOCKED_SUFFIXES: ReadonlyArray<readonly [suffix: string, reason: Hostname
   [".internal", "internalSuffix"],
 ];
 
+const DOTTED_QUAD = /^[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}$/;
+
+function isDottedQuad(text: string): boolean {
+  return text.length <= 15 && DOTTED_QUAD.test(text);
+}
+
 /** WHATWG URL rule: a host whose last label is a number is an IPv4 spelling (or invalid). */
 const NUMERIC_LAST_LABEL = /(?:^|\.)(?:[0-9]+|0[xX][0-9a-fA-F]*)$/;
 
@@ -82,6 +88,10 @@ export function classifyHostname(input: string, options?: ClassifyOptions): Host
   const bare =
     input.length > 2 && input.startsWith("[") && input.endsWith("]") ? input.slice(1, -1) : input;
   if (bare.includes(":")) {
+    const address = classifyAddress(bare, options);
+    return { kind: "ip", allowed: address.allowed, hostname: address.address ?? bare, address };
+  }
+  if (isDottedQuad(bare)) {
     const address = classifyAddress(bare, options);
     return { kind: "ip", allowed: address.allowed, hostname: address.address ?? bare, address };
   }
