@@ -101,20 +101,16 @@ export async function buildConfig(options: BuildConfigOptions): Promise<LoadedCo
   const rootDir = dirname(options.path);
   const rootRealPath = (await reader.realpath(rootDir)) ?? rootDir;
   const files = [options.path];
-  const merged = await resolveIncludes(
-    options.document,
-    options.path,
-    options.realPath ?? options.path,
-    {
-      rootDir,
-      rootRealPath,
-      reader,
-      maxDepth: options.maxIncludeDepth ?? DEFAULT_MAX_INCLUDE_DEPTH,
-      onFile: (file) => {
-        if (!files.includes(file)) files.push(file);
-      },
+  const mainRealPath = options.realPath ?? (await reader.realpath(options.path)) ?? options.path;
+  const merged = await resolveIncludes(options.document, options.path, mainRealPath, {
+    rootDir,
+    rootRealPath,
+    reader,
+    maxDepth: options.maxIncludeDepth ?? DEFAULT_MAX_INCLUDE_DEPTH,
+    onFile: (file) => {
+      if (!files.includes(file)) files.push(file);
     },
-  );
+  });
   const { value, secretValues } = substituteEnv(merged, options.env);
   const config = validateConfig(value, { file: options.path, secretValues });
   return {

@@ -219,3 +219,16 @@ describe("updateConfig", () => {
     });
   });
 });
+
+describe("writeConfig through a symlinked main file", () => {
+  it("sees an include of the link's target as a cycle", async () => {
+    const root = await writeFiles(await tempDir(), { "real/claw.json": "{}" });
+    const { symlink } = await import("node:fs/promises");
+    await symlink(join(root, "real/claw.json"), join(root, "claw.json"));
+    await expect(
+      writeConfig(join(root, "claw.json"), { $include: "real/claw.json" }, { env: {} }),
+    ).rejects.toMatchObject({
+      code: "CONFIG_INCLUDE_CYCLE",
+    });
+  });
+});
