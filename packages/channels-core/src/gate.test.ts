@@ -234,6 +234,10 @@ describe("gateInbound: duplicates and accounts", () => {
       rule: "channels.memory.accounts.work.allowFrom",
     });
     expect(gateInbound({ ...dm("alice"), accountId: "work" }, work, state).action).toBe("drop");
+    // An inherited field is reported at the level that set it.
+    expect(
+      gateInbound({ ...dm("x"), accountId: "work", chatType: "group" }, work, state).rule,
+    ).toBe("channels.memory.groups");
     const off = compileChannelPolicy(config, { channel: "memory", accountId: "off" });
     expect(gateInbound({ ...dm("alice"), accountId: "off" }, off, state).reason).toBe(
       "channel-disabled",

@@ -205,16 +205,35 @@ export function compileChannelPolicy(
   const otherGroups =
     wildcard !== undefined || groupPolicy === "open" ? ruleFor(undefined) : undefined;
 
-  const base =
-    account === undefined || options.accountId === undefined
-      ? `channels.${options.channel}`
-      : `channels.${options.channel}.accounts.${accountId}`;
+  // `rule` names the config path that decided: the account's when the account sets the field.
+  const channelPath = `channels.${options.channel}`;
+  const accountPath = `${channelPath}.accounts.${accountId}`;
+  const accountSets = (field: string): boolean => {
+    if (account === undefined) return false;
+    const own = account as Readonly<Record<string, unknown>>;
+    switch (field) {
+      case "":
+        return true;
+      case "enabled":
+        return config.enabled; // a disabled channel wins over its accounts
+      case "groups.requireMention":
+        return own.groups !== undefined;
+      case "groupAllowFrom": // falls back to allowFrom
+        return (
+          own.groupAllowFrom !== undefined ||
+          (config.groupAllowFrom === undefined && own.allowFrom !== undefined)
+        );
+      default:
+        return own[field] !== undefined;
+    }
+  };
+  const ownerOf = (field: string): string => (accountSets(field) ? accountPath : channelPath);
   const decisions = {} as Record<GateReason, GateDecision>;
   for (const [reason, [action, field]] of Object.entries(REASON_RULE)) {
     decisions[reason as GateReason] = Object.freeze({
       action,
       reason: reason as GateReason,
-      rule: field === "" ? base : `${base}.${field}`,
+      rule: field === "" ? ownerOf(field) : `${ownerOf(field)}.${field}`,
     });
   }
 
@@ -289,9 +308,8 @@ export function gateInbound(
         return allowState.pairedSenders.has(sender) ? d["dm-paired"] : d["dm-pairing-required"];
     }
   }
-  if (message.chatType !== "group" || policy.groupPolicy === "disabled") {
-    return message.chatType === "group" ? d["group-disabled"] : d["invalid-message"];
-  }
+  if (message.chatType !== "group") return d["invalid-message"];
+  if (policy.groupPolicy === "disabled") return d["group-disabled"];
   const rule = policy.groups.get(message.chatId) ?? policy.otherGroups;
   if (rule === undefined) return d["group-not-allowed"];
   if (!rule.anySender && !rule.senders.has(sender)) return d["group-sender-not-allowed"];

@@ -11,23 +11,10 @@ import {
   parseWebhookJson,
   readBodyLimited,
 } from "../../src/index";
+import { rejectedCode, thrownCode } from "../helpers";
 
-const codeOf = async (fn: () => unknown): Promise<string | undefined> => {
-  try {
-    await fn();
-  } catch (error) {
-    return (error as { code?: string }).code;
-  }
-  return undefined;
-};
-const code = (fn: () => unknown): string | undefined => {
-  try {
-    fn();
-  } catch (error) {
-    return (error as { code?: string }).code;
-  }
-  return undefined;
-};
+const code = thrownCode;
+const codeOf = rejectedCode;
 
 describe("timestamps", () => {
   const now = Date.UTC(2026, 0, 1);

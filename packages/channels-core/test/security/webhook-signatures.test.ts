@@ -7,15 +7,9 @@ import {
   verifySecretToken,
   webhookErrorStatus,
 } from "../../src/index";
+import { thrownCode } from "../helpers";
 
-const code = (fn: () => unknown): string | undefined => {
-  try {
-    fn();
-  } catch (error) {
-    return (error as { code?: string }).code;
-  }
-  return undefined;
-};
+const code = thrownCode;
 
 const secret = "whsec_0123456789abcdef";
 const body = '{"type":"message","text":"hi"}';
