@@ -60,6 +60,9 @@ export interface DockerEngineOptions {
   readonly docker?: Docker;
 }
 
+/** How many times (20 ms apart) to re-read an exec whose stream ended before its exit code. */
+const EXIT_CODE_POLLS = 25;
+
 const UNREACHABLE = new Set([
   "ENOENT",
   "ECONNREFUSED",
@@ -242,8 +245,13 @@ export function createDockerEngine(options: DockerEngineOptions = {}): SandboxEn
         }
       });
       try {
-        const info = await exec.inspect();
-        return { exitCode: info.Running ? null : info.ExitCode };
+        // The stream can end a moment before the engine records the exit code: poll briefly.
+        for (let attempt = 0; ; attempt++) {
+          const info = await exec.inspect();
+          if (!info.Running) return { exitCode: info.ExitCode };
+          if (signal?.aborted || attempt >= EXIT_CODE_POLLS) return { exitCode: null };
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
       } catch (error) {
         throw engineError("inspect an exec", error);
       }
