@@ -354,6 +354,21 @@ describe("allow and deny lists", () => {
   });
 });
 
+describe("DNS failures", () => {
+  it("reports a failing or empty resolution as EGRESS_DNS_FAILED without dialing", async () => {
+    const dialer = createLoopbackOnlyDialer();
+    const fetch = createGuardedFetch({
+      resolver: createFakeResolver({ "empty.test": [], "broken.test": new Error("SERVFAIL") }),
+      dial: dialer,
+    });
+    expect(await codeOf(fetch("http://empty.test/"))).toBe("EGRESS_DNS_FAILED");
+    expect(await codeOf(fetch("http://broken.test/"))).toBe("EGRESS_DNS_FAILED");
+    expect(await codeOf(fetch("http://unknown.test/"))).toBe("EGRESS_DNS_FAILED");
+    await fetch.close();
+    expect(dialer.attempts).toEqual([]);
+  });
+});
+
 describe("outbound proxy (CONNECT)", () => {
   let proxy: NetServer;
   let proxyPort: number;

@@ -319,7 +319,7 @@ describe("SSRF corpus size", () => {
       SCHEME_AND_SYNTAX_VECTORS.length +
       DNS_VECTORS.length +
       REDIRECT_TARGETS.length +
-      2; // the two rebinding cases
+      3; // the DNS-server cases: two rebinding orders and split A/AAAA answers
     expect(blocked).toBeGreaterThanOrEqual(150);
     expect(PUBLIC_ADDRESSES.length + PUBLIC_URLS.length).toBeGreaterThanOrEqual(30);
   });
@@ -412,6 +412,7 @@ describe("DNS rebinding through a local DNS server", () => {
   beforeAll(async () => {
     server = await startLoopbackServer((_req, res) => res.end("internal secret"));
     dns = await startLocalDnsServer((name, type, count) => {
+      if (name === "split-families.test") return type === "A" ? ["93.184.216.34"] : ["::1"];
       if (type !== "A") return [];
       if (name === "rebind-public-first.test")
         return count === 1 ? ["93.184.216.34"] : ["127.0.0.1"];
@@ -444,6 +445,21 @@ describe("DNS rebinding through a local DNS server", () => {
     ).toHaveLength(1);
     expect((error as { code?: string }).code).toBe("EGRESS_CONNECT_FAILED");
     expect(server.requests).toHaveLength(0);
+  });
+
+  it("refuses a public A record paired with a loopback AAAA record", async () => {
+    const dialer = createLoopbackOnlyDialer();
+    const fetch = createGuardedFetch({
+      resolver: createDnsResolver({ servers: [dns.address] }),
+      dial: dialer,
+    });
+    const error = await fetch(`http://split-families.test:${server.port}/`).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    await fetch.close();
+    expect((error as { code?: string }).code).toBe("EGRESS_BLOCKED_ADDRESS");
+    expect(dialer.attempts).toEqual([]);
   });
 
   it("refuses when the answer at connection time is private, whatever a later answer would be", async () => {
