@@ -98,9 +98,17 @@ describe("withFileLock", () => {
 
   it("recovers the lock of a dead pid and cleans what it left", async () => {
     await writeFile(lockPathFor(file), ownerRecord(DEAD_PID));
-    await writeFile(`${file}.${DEAD_PID}.abcdef012345.tmp`, "half-written");
+    const leftovers = [
+      `counter.json.${DEAD_PID}.abcdef012345.tmp`,
+      `counter.json.lock.${DEAD_PID}.abcdef012345.tmp`,
+      `counter.json.lock.${"e".repeat(24)}.break.${DEAD_PID}.abcdef012345.tmp`,
+    ];
+    const kept = [`counter.json.${process.pid}.abcdef012345.tmp`, "counter.json.1"];
+    for (const name of [...leftovers, ...kept]) await writeFile(join(tmp.stateDir, name), "x");
     expect(await withFileLock(file, async () => "ok", { lockTimeoutMs: 2000 })).toBe("ok");
-    expect(await readdir(tmp.stateDir)).not.toContain(`counter.json.${DEAD_PID}.abcdef012345.tmp`);
+    const names = await readdir(tmp.stateDir);
+    for (const name of leftovers) expect(names).not.toContain(name);
+    for (const name of kept) expect(names).toContain(name);
   });
 
   it("recovers a lock from another boot and one whose pid was reused", async () => {

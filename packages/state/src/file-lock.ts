@@ -28,8 +28,8 @@ import { type LockOwner, ownerLiveness, parseOwner, selfIdentity } from "./proce
  * its lock and two holders never coexist. Between the breaker's re-read (== T) and its unlink, the
  * lock changes only if someone removes T first. Not T's owner: it is dead, and dead processes do
  * nothing. Not another breaker of T: it needs the marker, which this live breaker holds. Not a
- * breaker of another token T': it unlinks only after re-reading T' under T''s marker, and T' was
- * already removed before T could be created (tokens are random and never come back). Release (a)
+ * breaker of another token U: it unlinks only after re-reading U (under U's marker), and U was
+ * already gone before T could be created (tokens are random and never come back). Release (a)
  * is the same argument with the owner in the breaker's place: while the owner lives, only it
  * removes its lock. A marker is itself a lock: a marker whose breaker died is broken with the same
  * protocol one level up (bounded depth); a slow breaker arriving after the break re-reads another
@@ -188,7 +188,7 @@ async function acquire(
   }
 }
 
-/** Jittered exponential backoff: uniform in [cap/2, cap], cap = 2 ms · 2^attempt up to 25 ms (polling is a few syscalls). */
+/** Jittered exponential backoff: uniform in [cap/2, cap], cap = 2 ms · 2^attempt, at most 25 ms. */
 function backoffMs(attempt: number, random: Random): number {
   const cap = Math.min(MAX_BACKOFF_MS, 2 * 2 ** Math.min(attempt, 10));
   return cap / 2 + random.int(Math.ceil(cap / 2) + 1);
@@ -316,7 +316,8 @@ function lockTimeout(
   );
 }
 
-const TEMP_NAME = /^(?:lock\.)?(\d+)\.[0-9a-f]{12}\.tmp$/;
+/** `<file>.<pid>.<r>.tmp`, `<file>.lock.<pid>.<r>.tmp`, `<file>.lock.<token>.break.<pid>.<r>.tmp`. */
+const TEMP_NAME = /^(?:lock\.(?:[0-9a-f]{24}\.break\.)*)?(\d+)\.[0-9a-f]{12}\.tmp$/;
 const MARKER_NAME = /^lock\.[0-9a-f]+\.break(?:\.[0-9a-f]+\.break)*$/;
 const MAX_SWEEP = 64;
 
