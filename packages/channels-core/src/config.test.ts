@@ -6,6 +6,7 @@ import {
   channelsConfigSchema,
   createChannelsConfigSchema,
   groupChatConfigSchema,
+  resolveAccountConfig,
   sessionConfigSchema,
 } from "./config";
 import { createMemoryAdapter } from "./testing";
@@ -106,6 +107,21 @@ describe("createChannelsConfigSchema (strict per adapter)", () => {
     expect(schema.safeParse({ memory: { signingSecret: secret, dmPolicy: "open" } }).success).toBe(
       false,
     );
+  });
+
+  it("an account inherits the channel's adapter fields: defaults apply at the channel level only", () => {
+    const adapter = {
+      id: "x",
+      configSchema: z.strictObject({ apiUrl: z.string().default("https://api.example"), token: z.string() }),
+    };
+    const parsed = createChannelsConfigSchema([adapter]).parse({
+      x: { apiUrl: "https://eu.example", token: "t1", allowFrom: ["a"], accounts: { work: { token: "t2" } } },
+    });
+    const channel = parsed.x as Record<string, unknown> & { accounts: Record<string, object> };
+    expect(channel.accounts.work).toEqual({ token: "t2" });
+    expect(resolveAccountConfig(channel, "work")).toEqual({ ...channel, accounts: undefined, token: "t2" } as object);
+    expect(resolveAccountConfig(channel, "default")).toMatchObject({ apiUrl: "https://eu.example", token: "t1" });
+    expect(resolveAccountConfig(channel, "home")).toBeUndefined();
   });
 
   it("refuses adapters that clash with common fields or with each other", () => {

@@ -230,15 +230,49 @@ export function createChannelsConfigSchema(adapters: readonly ChannelConfigSourc
         `Adapter "${adapter.id}" declares "${clash}", which is a common channel field; rename it.`,
       );
     }
-    const account = z.strictObject({
-      ...accountCommonShape,
-      ...adapter.configSchema.partial().shape,
-    });
+    // Account fields are optional and carry no defaults: a default would override the channel's value.
+    const accountOwn: Record<string, z.ZodType> = {};
+    for (const [key, field] of Object.entries(own)) {
+      accountOwn[key] = withoutDefault(field as z.ZodType).optional();
+    }
+    const account = z.strictObject({ ...accountCommonShape, ...accountOwn });
     shape[adapter.id] = withRules(
       z.strictObject({ ...channelCommonShape, ...own, accounts: accountsSchema(account) }),
     ).optional();
   }
   return z.strictObject(shape).prefault({});
+}
+
+function withoutDefault(schema: z.ZodType): z.ZodType {
+  if (
+    schema instanceof z.ZodDefault ||
+    schema instanceof z.ZodPrefault ||
+    schema instanceof z.ZodOptional
+  ) {
+    return withoutDefault(schema.unwrap() as z.ZodType);
+  }
+  return schema;
+}
+
+/**
+ * The effective config of one account: the channel's fields (without `accounts`), with every field
+ * the account sets replacing the channel's. For the `default` account of a channel without an
+ * `accounts.default` entry, that is the channel level itself. Adapters use it for their own fields;
+ * `compileChannelPolicy` uses the same rule for the common ones. Returns undefined for an unknown
+ * account.
+ */
+export function resolveAccountConfig<C extends { readonly accounts?: unknown }>(
+  config: C,
+  accountId: string = DEFAULT_ACCOUNT_ID,
+): Omit<C, "accounts"> | undefined {
+  const { accounts, ...channel } = config;
+  const account = (accounts as Readonly<Record<string, object>> | undefined)?.[accountId];
+  if (account === undefined) return accountId === DEFAULT_ACCOUNT_ID ? channel : undefined;
+  const merged: Record<string, unknown> = { ...channel };
+  for (const [key, value] of Object.entries(account)) {
+    if (value !== undefined) merged[key] = value;
+  }
+  return merged as Omit<C, "accounts">;
 }
 
 /** `session`: how DMs map onto sessions. */

@@ -6,6 +6,7 @@ import {
   type DmPolicy,
   type GroupConfig,
   type GroupPolicy,
+  resolveAccountConfig,
 } from "./config";
 import { channelErrors } from "./errors";
 import type { InboundMessage } from "./inbound";
@@ -160,15 +161,14 @@ export function compileChannelPolicy(
 ): CompiledChannelPolicy {
   const accountId = options.accountId ?? DEFAULT_ACCOUNT_ID;
   const account = config.accounts?.[accountId];
-  if (account === undefined && accountId !== DEFAULT_ACCOUNT_ID) {
+  const effective = resolveAccountConfig(config, accountId);
+  if (effective === undefined) {
     invalid(`Channel "${options.channel}" has no account "${accountId}"; add it under accounts.`);
   }
-  const enabled = config.enabled && (account?.enabled ?? true);
-  const dmPolicy = account?.dmPolicy ?? config.dmPolicy;
-  const allowFrom = account?.allowFrom ?? config.allowFrom;
-  const groupPolicy = account?.groupPolicy ?? config.groupPolicy;
-  const groups = account?.groups ?? config.groups;
-  const groupAllowFrom = account?.groupAllowFrom ?? config.groupAllowFrom ?? allowFrom;
+  // A disabled channel disables all of its accounts, whatever they say.
+  const enabled = config.enabled && effective.enabled;
+  const { dmPolicy, allowFrom, groupPolicy, groups } = effective;
+  const groupAllowFrom = effective.groupAllowFrom ?? allowFrom;
   const problems = checkDmPolicyRules({
     enabled,
     dmPolicy,

@@ -38,6 +38,7 @@ export {
   groupChatConfigSchema,
   groupConfigSchema,
   groupPolicySchema,
+  resolveAccountConfig,
   type SessionConfig,
   sessionConfigSchema,
 } from "./config";
