@@ -31,8 +31,14 @@ export function parseIp(raw: string): Parsed | undefined {
 /** The canonical text of an address (IPv4-mapped IPv6 as IPv4), or undefined when it does not parse. */
 export function normalizeIp(raw: string | undefined): string | undefined {
   if (raw === undefined) return undefined;
+  // Fast path for the common case, a plain dotted-quad: it is already canonical.
+  const quad = DOTTED_QUAD.exec(raw);
+  if (quad?.slice(1).every((octet) => Number(octet) <= 255)) return raw;
   return parseIp(raw)?.toString();
 }
+
+/** Four decimal octets without leading zeros (range-checked separately). */
+const DOTTED_QUAD = /^(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})$/;
 
 /** A compiled set of IPs and CIDRs, e.g. `gateway.trustedProxies`. */
 export interface AddressSet {

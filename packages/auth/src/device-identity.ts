@@ -263,6 +263,25 @@ export function checkDevicePublicKey(raw: Uint8Array): string | undefined {
   return undefined;
 }
 
+/** Parsed public keys of recently seen devices (importing one costs about as much as a verify). */
+const keyCache = new Map<string, KeyObject>();
+const KEY_CACHE_CAPACITY = 1024;
+
+function publicKeyObject(encoded: string, raw: Uint8Array): KeyObject {
+  let key = keyCache.get(encoded);
+  if (key === undefined) {
+    key = createPublicKey({
+      key: Buffer.concat([SPKI_ED25519_PREFIX, raw]),
+      format: "der",
+      type: "spki",
+    });
+    if (keyCache.size >= KEY_CACHE_CAPACITY)
+      keyCache.delete(keyCache.keys().next().value as string);
+    keyCache.set(encoded, key);
+  }
+  return key;
+}
+
 /**
  * The server side of the device challenge-response, with `node:crypto` (which refuses S ≥ L, the
  * malleable signatures tweetnacl accepts). Checked in this order, each with its own code: payload
@@ -321,11 +340,7 @@ export function verifyDeviceProof(
   }
   let valid = false;
   try {
-    const key = createPublicKey({
-      key: Buffer.concat([SPKI_ED25519_PREFIX, rawKey]),
-      format: "der",
-      type: "spki",
-    });
+    const key = publicKeyObject(proof.publicKey, rawKey);
     valid = verify(null, Buffer.from(buildDeviceAuthPayload(proof), "utf8"), key, signature);
   } catch {
     valid = false;

@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from "node:crypto";
+import { hash, timingSafeEqual } from "node:crypto";
 
 /** The shortest shared secret (token or password) the gateway accepts; the audit warns below 32. */
 export const MIN_SECRET_LENGTH = 16;
@@ -44,7 +44,8 @@ export function checkSecret(secret: string): SecretProblem | undefined {
   return undefined;
 }
 
-const digest = (value: string): Buffer => createHash("sha256").update(value, "utf8").digest();
+/** One-shot SHA-256 (`crypto.hash`, Node ≥ 20.12): several times cheaper than a createHash object. */
+const digest = (value: string): Buffer => hash("sha256", value, "buffer");
 
 /**
  * Compares two secrets in time that depends on neither their contents nor their lengths: both
