@@ -192,10 +192,9 @@ function redactUrl(url: string): string {
   }
 }
 
-function abortReasonToError(signal: AbortSignal, timeoutMs: number, callerAborted: boolean): Error {
+function abortReasonToError(timeoutMs: number, callerAborted: boolean): Error {
   if (callerAborted)
     return egressErrors.error("EGRESS_ABORTED", "The fetch was cancelled by the caller.");
-  void signal;
   return egressErrors.error("EGRESS_TIMEOUT", `The fetch did not finish within ${timeoutMs} ms.`, {
     details: { timeoutMs },
   });
@@ -469,12 +468,12 @@ export function createGuardedFetch(options: GuardedFetchOptions = {}): GuardedFe
         controller.signal.aborted &&
         !(isClawError(error) && error.code !== "EGRESS_CONNECT_FAILED")
       ) {
-        throw abortReasonToError(controller.signal, config.timeoutMs, callerAborted);
+        throw abortReasonToError(config.timeoutMs, callerAborted);
       }
       if (isClawError(error)) throw error;
       const code = (error as { code?: string }).code;
       if (code === "UND_ERR_ABORTED" || (error as Error).name === "AbortError")
-        throw abortReasonToError(controller.signal, config.timeoutMs, callerAborted);
+        throw abortReasonToError(config.timeoutMs, callerAborted);
       throw egressErrors.error("EGRESS_CONNECT_FAILED", "The request failed.", { cause: error });
     } finally {
       clearTimeout(timer);
