@@ -217,6 +217,19 @@ describe("mount sources are re-checked on their real paths", () => {
   });
 });
 
+describe("workspace dir", () => {
+  it("refuses a symlink planted in place of a scope workspace", async () => {
+    const { manager } = setup();
+    await mkdir(join(stateDir, "sandboxes"), { recursive: true, mode: 0o700 });
+    await symlink("/etc", join(stateDir, "sandboxes", containerNameFor("session:planted")));
+    await expect(
+      manager.ensure({ scopeKey: "session:planted", agentId: "main", config }),
+    ).rejects.toMatchObject({
+      code: "STATE_DIR_SYMLINK",
+    });
+  });
+});
+
 describe("no engine", () => {
   it("fails closed with SANDBOX_UNAVAILABLE and the fix (fake)", async () => {
     const { engine, manager } = setup();

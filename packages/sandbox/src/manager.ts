@@ -1,4 +1,4 @@
-import { chown, mkdir, readFile } from "node:fs/promises";
+import { chown, readFile } from "node:fs/promises";
 import type { Clock } from "@claw/core";
 import { ensurePrivateDir, readJsonFile, statePaths, update } from "@claw/state";
 import { resolveInsideRoot } from "@claw/tool-policy";
@@ -210,8 +210,8 @@ export function createSandboxManager(options: SandboxManagerOptions): SandboxMan
 
   async function prepareWorkspace(spec: ContainerSpec, config: ResolvedSandboxConfig) {
     if (spec.scopeWorkspaceDir === undefined) return;
-    await ensurePrivateDir(paths.sandboxes);
-    await mkdir(spec.scopeWorkspaceDir, { recursive: true, mode: 0o700 });
+    // Refuses a symlink planted in place of the dir: the mount must land where we think it does.
+    await ensurePrivateDir(spec.scopeWorkspaceDir);
     const { uid, gid } = parseUser(config.docker.user);
     try {
       // The container user must own its workspace; only root can hand it over (else it stays ours).
