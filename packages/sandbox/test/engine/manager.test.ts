@@ -187,6 +187,16 @@ describe.skipIf(!engine.run)(`sandbox manager on the real engine${engine.label}`
     expect(await fixture.manager.list()).toEqual([]);
   });
 
+  it("says which image is missing and how to build it", async () => {
+    const missing = sandboxConfigSchema.parse({ docker: { image: "claw-sandbox:does-not-exist" } });
+    await expect(
+      fixture.manager.ensure({ scopeKey: "agent:missing", agentId: "missing", config: missing }),
+    ).rejects.toMatchObject({
+      code: "SANDBOX_IMAGE_MISSING",
+      message: expect.stringContaining("claw sandbox build-image"),
+    });
+  });
+
   it("runs the bookworm image with its tools", async () => {
     const bookworm = sandboxConfigSchema.parse({ docker: { image: BOOKWORM } });
     const h = await fixture.manager.ensure({
