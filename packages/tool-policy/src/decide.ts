@@ -63,15 +63,15 @@ const EXEC_NEEDS_COMMAND = Object.freeze(
  */
 export function decideToolCall(context: ToolCallContext, call: ToolCall): ToolDecision {
   const scope = context.scope;
+  const known = scope.decisions.get(call.tool);
+  if (known !== undefined) {
+    if (known.effect !== "allow" || !EXEC_NAMES.has(call.tool)) return known;
+    return decideExecStage(context, call).decision;
+  }
+  // Mixed-case spellings and unregistered names take the slow path.
   const base = decideToolAccess(scope, call.tool);
-  if (base.effect !== "allow") return base;
-  if (!EXEC_NAMES.has(call.tool) && canonicalOrSelf(call.tool) !== "exec") return base;
+  if (base.effect !== "allow" || canonicalToolName(call.tool) !== "exec") return base;
   return decideExecStage(context, call).decision;
-}
-
-function canonicalOrSelf(tool: string): string {
-  // Lowercase names already in the scope map are canonical or aliases handled above.
-  return tool === tool.toLowerCase() ? tool : canonicalToolName(tool);
 }
 
 export interface ExecStageResult {
