@@ -39,6 +39,12 @@ export {
 } from "./root-schema";
 export { createAgentsConfigSchema } from "./sections/agents";
 export {
+  HOOKS_DEFAULT_MAX_BODY_BYTES,
+  HOOKS_SESSION_PREFIX,
+  type HooksConfig,
+  hooksConfigSchema,
+} from "./sections/hooks";
+export {
   isSafeRedactPattern,
   LOG_LEVELS,
   type LoggingConfig,

@@ -8,7 +8,7 @@
  *
  * Sections and their owners (see the README's table):
  *   root keys: meta, logging, agents (@claw/config) · gateway (@claw/auth) · channels, session,
- *   bindings (@claw/channels-core) · tools (@claw/tool-policy) with tools.web (@claw/egress)
+ *   bindings (@claw/channels-core) · hooks (@claw/config, sections/hooks.ts: the gateway webhook endpoint) · tools (@claw/tool-policy) with tools.web (@claw/egress)
  *   agents.defaults: sandbox (@claw/sandbox)
  *   agents.list[]: tools (@claw/tool-policy), sandbox (@claw/sandbox), groupChat (@claw/channels-core)
  */
@@ -24,6 +24,7 @@ import { agentSandboxConfigSchema, sandboxConfigSchema } from "@claw/sandbox";
 import { agentToolsConfigSchema, toolsConfigObjectSchema } from "@claw/tool-policy";
 import { z } from "zod";
 import { createAgentsConfigSchema } from "./sections/agents";
+import { hooksConfigSchema } from "./sections/hooks";
 import { loggingConfigSchema } from "./sections/logging";
 import { metaConfigSchema } from "./sections/meta";
 
@@ -45,6 +46,7 @@ const rootSections = {
   bindings: bindingsConfigSchema,
   channels: channelsConfigSchema,
   gateway: gatewayConfigSchema.prefault({}),
+  hooks: hooksConfigSchema,
   logging: loggingConfigSchema,
   meta: metaConfigSchema,
   session: sessionConfigSchema,
