@@ -18,7 +18,8 @@ const rounds = Number(process.argv[3] ?? 5);
 async function baseline(dir: string): Promise<number> {
   const file = join(dir, "counter.json");
   const start = performance.now();
-  for (let i = 0; i < pairs; i++) await update<{ n: number }>(file, (c) => ({ n: (c?.n ?? 0) + 1 }));
+  for (let i = 0; i < pairs; i++)
+    await update<{ n: number }>(file, (c) => ({ n: (c?.n ?? 0) + 1 }));
   return pairs / ((performance.now() - start) / 1000);
 }
 

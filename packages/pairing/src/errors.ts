@@ -12,11 +12,8 @@ export const pairingErrors = defineErrorCodes({
   PAIRING_ALLOWFROM_FULL: "policy",
   PAIRING_STORE_INVALID: "io",
   PAIRING_NODE_INVALID_REQUEST: "input",
-  PAIRING_NODE_REQUEST_UNKNOWN: "input",
-  PAIRING_NODE_REQUEST_EXPIRED: "input",
   PAIRING_NODE_UNKNOWN: "input",
   PAIRING_NODE_ROLE_UNKNOWN: "input",
-  PAIRING_NODE_PENDING_FULL: "policy",
   PAIRING_NODE_PAIRED_FULL: "policy",
 });
 
