@@ -112,15 +112,30 @@ describe("createChannelsConfigSchema (strict per adapter)", () => {
   it("an account inherits the channel's adapter fields: defaults apply at the channel level only", () => {
     const adapter = {
       id: "x",
-      configSchema: z.strictObject({ apiUrl: z.string().default("https://api.example"), token: z.string() }),
+      configSchema: z.strictObject({
+        apiUrl: z.string().default("https://api.example"),
+        token: z.string(),
+      }),
     };
     const parsed = createChannelsConfigSchema([adapter]).parse({
-      x: { apiUrl: "https://eu.example", token: "t1", allowFrom: ["a"], accounts: { work: { token: "t2" } } },
+      x: {
+        apiUrl: "https://eu.example",
+        token: "t1",
+        allowFrom: ["a"],
+        accounts: { work: { token: "t2" } },
+      },
     });
     const channel = parsed.x as Record<string, unknown> & { accounts: Record<string, object> };
     expect(channel.accounts.work).toEqual({ token: "t2" });
-    expect(resolveAccountConfig(channel, "work")).toEqual({ ...channel, accounts: undefined, token: "t2" } as object);
-    expect(resolveAccountConfig(channel, "default")).toMatchObject({ apiUrl: "https://eu.example", token: "t1" });
+    expect(resolveAccountConfig(channel, "work")).toEqual({
+      ...channel,
+      accounts: undefined,
+      token: "t2",
+    } as object);
+    expect(resolveAccountConfig(channel, "default")).toMatchObject({
+      apiUrl: "https://eu.example",
+      token: "t1",
+    });
     expect(resolveAccountConfig(channel, "home")).toBeUndefined();
   });
 
