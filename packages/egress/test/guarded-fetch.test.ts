@@ -5,19 +5,19 @@
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer as createHttpsServer } from "node:https";
-import {
-  type AddressInfo,
-  createServer as createNetServer,
-  type Server as NetServer,
-  connect as netConnect,
-} from "node:net";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createGuardedFetch, type GuardedFetch, type GuardedFetchOptions } from "../src/index";
 import { createFakeResolver, createLoopbackOnlyDialer } from "../src/testing";
-import { type LoopbackServer, startLoopbackServer } from "./helpers";
+import {
+  type ConnectProxy,
+  type LoopbackServer,
+  startConnectProxy,
+  startLoopbackServer,
+} from "./helpers";
 
 async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
   return promise.then(
@@ -370,47 +370,17 @@ describe("DNS failures", () => {
 });
 
 describe("outbound proxy (CONNECT)", () => {
-  let proxy: NetServer;
-  let proxyPort: number;
-  const connects: string[] = [];
-  let refuse = false;
-
+  let proxy: ConnectProxy;
   beforeAll(async () => {
-    proxy = createNetServer((client) => {
-      client.once("data", (chunk) => {
-        const head = chunk.toString("latin1");
-        const target = /^CONNECT (\S+) HTTP\/1\.1/.exec(head)?.[1] ?? "";
-        connects.push(target);
-        if (refuse) {
-          client.end("HTTP/1.1 403 Forbidden\r\n\r\n");
-          return;
-        }
-        const [host, port] = [
-          target.slice(0, target.lastIndexOf(":")),
-          Number(target.slice(target.lastIndexOf(":") + 1)),
-        ];
-        if (host !== "127.0.0.1") {
-          client.end("HTTP/1.1 502 Bad Gateway\r\n\r\n");
-          return;
-        }
-        const upstream = netConnect({ host, port }, () => {
-          client.write("HTTP/1.1 200 Connection Established\r\n\r\n");
-          client.pipe(upstream).pipe(client);
-        });
-        upstream.on("error", () => client.destroy());
-        client.on("error", () => upstream.destroy());
-      });
-    });
-    await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", () => resolve()));
-    proxyPort = (proxy.address() as AddressInfo).port;
+    proxy = await startConnectProxy();
   });
-  afterAll(() => new Promise<void>((resolve) => proxy.close(() => resolve())));
+  afterAll(() => proxy.close());
 
   it("tunnels to the checked address (not the name) and keeps the Host header", async () => {
-    const { fetch, dialer } = guarded({ proxy: `http://127.0.0.1:${proxyPort}` });
+    const { fetch, dialer } = guarded({ proxy: `http://127.0.0.1:${proxy.port}` });
     const result = await fetch(`http://fixture.test:${a.port}/echo`);
     await fetch.close();
-    expect(connects.at(-1)).toBe(`127.0.0.1:${a.port}`);
+    expect(proxy.connects.at(-1)).toBe(`127.0.0.1:${a.port}`);
     expect((JSON.parse(result.text) as { headers: Record<string, string> }).headers.host).toBe(
       `fixture.test:${a.port}`,
     );
@@ -418,20 +388,20 @@ describe("outbound proxy (CONNECT)", () => {
   });
 
   it("checks the target before any CONNECT", async () => {
-    const before = connects.length;
-    const { fetch } = guarded({ proxy: `http://127.0.0.1:${proxyPort}` });
+    const before = proxy.connects.length;
+    const { fetch } = guarded({ proxy: `http://127.0.0.1:${proxy.port}` });
     expect(await codeOf(fetch("http://10.0.0.1/"))).toBe("EGRESS_BLOCKED_ADDRESS");
     expect(await codeOf(fetch("http://metadata.google.internal/"))).toBe("EGRESS_BLOCKED_HOSTNAME");
     await fetch.close();
-    expect(connects.length).toBe(before);
+    expect(proxy.connects.length).toBe(before);
   });
 
   it("reports a refused tunnel as EGRESS_PROXY_FAILED", async () => {
-    refuse = true;
-    const { fetch } = guarded({ proxy: `http://127.0.0.1:${proxyPort}` });
+    proxy.refuse = true;
+    const { fetch } = guarded({ proxy: `http://127.0.0.1:${proxy.port}` });
     expect(await codeOf(fetch(`${a.origin}/json`))).toBe("EGRESS_PROXY_FAILED");
     await fetch.close();
-    refuse = false;
+    proxy.refuse = false;
   });
 });
 
@@ -494,6 +464,22 @@ describe("https with the original TLS server name", () => {
     expect(result.text).toBe(`secure secure.test:${port}`);
     expect(servernames.at(-1)).toBe("secure.test");
     expect(dialer.attempts.map((t) => t.address)).toEqual(["127.0.0.1"]);
+  });
+
+  it("runs TLS through a CONNECT tunnel to the pinned address, SNI intact", async () => {
+    const proxy = await startConnectProxy();
+    const fetch = createGuardedFetch({
+      config: { allow: ["secure.test"], proxy: `http://127.0.0.1:${proxy.port}` },
+      resolver: createFakeResolver({ "secure.test": ["127.0.0.1"] }),
+      dial: createLoopbackOnlyDialer(),
+      ca: cert,
+    });
+    const result = await fetch(`https://secure.test:${port}/`);
+    await fetch.close();
+    await proxy.close();
+    expect(result.text).toBe(`secure secure.test:${port}`);
+    expect(proxy.connects).toEqual([`127.0.0.1:${port}`]);
+    expect(servernames.at(-1)).toBe("secure.test");
   });
 
   it("fails closed on an untrusted certificate", async () => {
