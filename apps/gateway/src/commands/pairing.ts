@@ -29,6 +29,22 @@ function accountLabel(accountId: string): string {
   return accountId === DEFAULT_ACCOUNT_ID ? "" : ` (account ${printable(accountId)})`;
 }
 
+interface ScopeFlags {
+  readonly channel: string;
+  readonly account?: string | undefined;
+  readonly json?: boolean | undefined;
+}
+
+/** The (channel, account) a command acts on: for the store, for JSON output and for messages. */
+function scopeOf(input: ScopeFlags) {
+  const accountId = input.account ?? DEFAULT_ACCOUNT_ID;
+  return {
+    target: { channel: input.channel, accountId: input.account },
+    ids: { channel: input.channel, accountId },
+    where: `${printable(input.channel)}${accountLabel(accountId)}`,
+  };
+}
+
 /** `claw pairing list [--channel c] [--json]` */
 export async function listPairingCommand(
   ctx: CliContext,
@@ -63,39 +79,28 @@ export async function listPairingCommand(
 export async function resolvePairingCodeCommand(
   ctx: CliContext,
   action: "approve" | "deny",
-  input: {
-    readonly channel: string;
-    readonly code: string;
-    readonly account?: string | undefined;
-    readonly json?: boolean | undefined;
-  },
+  input: ScopeFlags & { readonly code: string },
   globals: GlobalPathOptions,
 ): Promise<void> {
   const store = openStore(ctx, globals);
-  const target = { channel: input.channel, accountId: input.account, code: input.code };
-  const decision = action === "approve" ? await store.approve(target) : await store.deny(target);
-  const where = `${printable(input.channel)}${accountLabel(input.account ?? DEFAULT_ACCOUNT_ID)}`;
+  const { target, ids, where } = scopeOf(input);
+  const byCode = { ...target, code: input.code };
+  const decision = action === "approve" ? await store.approve(byCode) : await store.deny(byCode);
   if (decision.effect === "reject") {
     throw decision.reason === "expired-code"
       ? pairingErrors.error(
           "PAIRING_CODE_EXPIRED",
           `That code on ${where} has expired (codes last 60 minutes); ask the sender to message the bot again for a new one.`,
-          { details: { channel: input.channel, accountId: input.account ?? DEFAULT_ACCOUNT_ID } },
+          { details: ids },
         )
       : pairingErrors.error(
           "PAIRING_CODE_UNKNOWN",
           `No pending request on ${where} has that code; run \`claw pairing list\` to see the codes (and --account for a non-default account).`,
-          { details: { channel: input.channel, accountId: input.account ?? DEFAULT_ACCOUNT_ID } },
+          { details: ids },
         );
   }
   if (input.json) {
-    writeJson(ctx, {
-      ok: true,
-      action,
-      channel: input.channel,
-      accountId: input.account ?? DEFAULT_ACCOUNT_ID,
-      senderId: decision.senderId,
-    });
+    writeJson(ctx, { ok: true, action, ...ids, senderId: decision.senderId });
     return;
   }
   writeLine(
@@ -109,36 +114,21 @@ export async function resolvePairingCodeCommand(
 /** `claw pairing revoke <channel> <sender> [--account a] [--json]` */
 export async function revokePairingCommand(
   ctx: CliContext,
-  input: {
-    readonly channel: string;
-    readonly sender: string;
-    readonly account?: string | undefined;
-    readonly json?: boolean | undefined;
-  },
+  input: ScopeFlags & { readonly sender: string },
   globals: GlobalPathOptions,
 ): Promise<void> {
   const store = openStore(ctx, globals);
-  const result = await store.revoke({
-    channel: input.channel,
-    accountId: input.account,
-    senderId: input.sender,
-  });
-  const where = `${printable(input.channel)}${accountLabel(input.account ?? DEFAULT_ACCOUNT_ID)}`;
+  const { target, ids, where } = scopeOf(input);
+  const result = await store.revoke({ ...target, senderId: input.sender });
   if (!result.removed) {
     throw pairingErrors.error(
       "PAIRING_SENDER_NOT_APPROVED",
       `Sender ${printable(input.sender)} is not in the allowFrom store of ${where}; nothing to revoke (senders listed in config allowFrom are changed in the config).`,
-      { details: { channel: input.channel, accountId: input.account ?? DEFAULT_ACCOUNT_ID } },
+      { details: ids },
     );
   }
   if (input.json) {
-    writeJson(ctx, {
-      ok: true,
-      action: "revoke",
-      channel: input.channel,
-      accountId: input.account ?? DEFAULT_ACCOUNT_ID,
-      senderId: input.sender,
-    });
+    writeJson(ctx, { ok: true, action: "revoke", ...ids, senderId: input.sender });
     return;
   }
   writeLine(
