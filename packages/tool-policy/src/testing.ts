@@ -67,5 +67,9 @@ export const FAKE_BINARIES: readonly string[] = Object.freeze(
     "dd",
     "base64",
     "make",
+    "watch",
+    "setsid",
+    "ssh",
+    "doas",
   ].map((name) => `/usr/bin/${name}`),
 );

@@ -190,14 +190,11 @@ export function checkSafeBinArgs(
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] as string;
     if (optionsEnded || arg === "-" || !arg.startsWith("-")) {
-      if (arg === "-" && !optionsEnded) {
-        positional += 1;
-      } else {
-        positional += 1;
-        for (const denied of binProfile.positionalDeny) {
-          if (arg.includes(denied))
-            return { ok: false, reason: `operand contains "${denied}", which the profile refuses` };
-        }
+      positional += 1;
+      const lower = arg.toLowerCase();
+      for (const denied of binProfile.positionalDeny) {
+        if (lower.includes(denied.toLowerCase()))
+          return { ok: false, reason: `operand contains "${denied}", which the profile refuses` };
       }
       if (positional > binProfile.maxPositional)
         return { ok: false, reason: "too many operands (safe bins only filter stdin)" };

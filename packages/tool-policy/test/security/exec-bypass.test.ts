@@ -178,7 +178,11 @@ const BYPASSES: ReadonlyArray<readonly [string, string]> = [
   ["jq reads the environment", "jq -n env"],
   ["jq -f reads a program file", "jq -f prog.jq"],
   ["cut with a glob operand", "cut -f1 *"],
-  ["safe bin from an untrusted directory", "/tmp/ls"],
+  ["safe bin from an untrusted directory", "/tmp/head -5"],
+  ["planted look-alike of an allowlisted name", "/tmp/ls"],
+  ["jq filter reading the environment", "jq env"],
+  ["jq $ENV", "jq '$ENV.TOKEN'"],
+  ["doas wrapper", "doas rm -rf /"],
   // malformed input
   ["unterminated quote", "ls 'unterminated"],
   ["stray operator", "ls ;;"],
