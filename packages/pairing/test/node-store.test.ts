@@ -5,6 +5,7 @@ import { systemRandom } from "@claw/core";
 import { createFakeClock } from "@claw/core/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createNodePairingStore, NODE_PENDING_TTL_MS } from "../src/index";
+import { createMemoryNodePairingStore } from "../src/testing";
 
 let stateDir: string;
 beforeEach(async () => {
@@ -111,5 +112,19 @@ describe("createNodePairingStore on real files", () => {
     ).toMatchObject({
       reason: "unknown-node",
     });
+  });
+});
+
+describe("createMemoryNodePairingStore", () => {
+  it("behaves like the file store", async () => {
+    const clock = createFakeClock();
+    const store = createMemoryNodePairingStore({ clock, random: systemRandom });
+    const out = await store.request({ nodeId: "n", roles: ["node"], remoteAddress: "10.1.1.1" });
+    if (out.status !== "pending") throw new Error();
+    const approved = await store.approve(out.requestId);
+    if (approved.effect !== "approve") throw new Error();
+    expect(
+      await store.verifyToken({ nodeId: "n", role: "node", token: approved.tokens.node! }),
+    ).toMatchObject({ effect: "allow" });
   });
 });
