@@ -1,6 +1,7 @@
-import { link, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { link, mkdir, mkdtemp, readFile, realpath, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fc } from "@fast-check/vitest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openInsideRoot, type PathOp, resolveInsideRoot } from "../../src/index";
 
@@ -198,5 +199,65 @@ describe("openInsideRoot", () => {
     running = false;
     await swapper;
     expect(opened + refused).toBe(300);
+  });
+});
+
+describe("resolveInsideRoot property", () => {
+  it("never returns a path whose existing part resolves outside the root", async () => {
+    const segment = fc.constantFrom(
+      "..",
+      ".",
+      "dir",
+      "link-out",
+      "link-in",
+      "abs-in",
+      "final-out",
+      "dangling-out",
+      "dangling-in",
+      "deep-out",
+      "secret.txt",
+      "x",
+      "\uff0e\uff0e",
+      "~",
+      "",
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(segment, { minLength: 1, maxLength: 6 }),
+        fc.boolean(),
+        fc.constantFrom<PathOp>("read", "write", "create", "list"),
+        async (parts, absolute, op) => {
+          const requested = (absolute ? `${ws}/` : "") + parts.join("/");
+          let resolved: Awaited<ReturnType<typeof resolveInsideRoot>> | undefined;
+          try {
+            resolved = await resolveInsideRoot(ws, requested, { op });
+          } catch {
+            return;
+          }
+          const realRoot = await realpath(ws);
+          expect(resolved.path === realRoot || resolved.path.startsWith(`${realRoot}/`)).toBe(true);
+          if (resolved.exists) {
+            const real = await realpath(resolved.path);
+            expect(real === realRoot || real.startsWith(`${realRoot}/`)).toBe(true);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it("accepts a root given through a symlink", async () => {
+    const viaLink = join(base, "ws-link");
+    await symlink(ws, viaLink);
+    const r = await resolveInsideRoot(viaLink, "dir/inner.txt", { op: "read" });
+    expect(r.relative).toBe(join("dir", "inner.txt"));
+    expect((await resolveInsideRoot(viaLink, join(ws, "file.txt"), { op: "read" })).relative).toBe(
+      "file.txt",
+    );
+    await expect(
+      resolveInsideRoot(viaLink, "../outside/secret.txt", { op: "read" }),
+    ).rejects.toMatchObject({
+      code: "TOOL_POLICY_PATH_ESCAPE",
+    });
   });
 });
