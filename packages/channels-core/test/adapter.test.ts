@@ -7,6 +7,7 @@ import { createFakeClock } from "@claw/core/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   type ChannelAdapter,
+  type ChannelCommonConfig,
   channelErrors,
   compileBindings,
   compileChannelPolicy,
@@ -43,14 +44,10 @@ interface Routed {
 }
 
 /** The gateway's side of the contract, in miniature: body limit → adapter → gate → route. */
-async function startGateway(
-  adapter: ChannelAdapter<never, never>,
-  rawConfig: unknown,
-  paired: string[] = [],
-) {
+async function startGateway(adapter: ChannelAdapter, rawConfig: unknown, paired: string[] = []) {
   const clock = createFakeClock(Date.UTC(2026, 0, 1));
   const channels = createChannelsConfigSchema([adapter]).parse({ [adapter.id]: rawConfig });
-  const config = channels[adapter.id] as never;
+  const config = channels[adapter.id] as ChannelCommonConfig;
   const policy = compileChannelPolicy(config, {
     channel: adapter.id,
     mentionPatterns: ["\\bclaw\\b"],
@@ -121,7 +118,7 @@ describe("the README example adapter (acme) behind a real loopback gateway", () 
       res.end(JSON.stringify({ id: "out-1" }));
     });
     const adapter = createAcmeAdapter();
-    const { url, clock, routed } = await startGateway(adapter as never, {
+    const { url, clock, routed } = await startGateway(adapter, {
       apiUrl,
       botToken,
       signingSecret,
@@ -191,7 +188,7 @@ describe("the in-memory test adapter", () => {
 
   it("answers pings, gates webhook and socket messages alike", async () => {
     const adapter = createMemoryAdapter();
-    const { url, clock, routed } = await startGateway(adapter as never, {
+    const { url, clock, routed } = await startGateway(adapter, {
       signingSecret,
       groupPolicy: "open",
     });
