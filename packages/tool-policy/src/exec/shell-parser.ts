@@ -6,6 +6,8 @@ export interface ShNode {
   readonly [key: string]: unknown;
 }
 
+const MAX_TREE_DEPTH = 400;
+
 let parser: { Parse(src: string, name: string): unknown } | undefined;
 
 type GoValue = { constructor?: { string?: unknown; nil?: unknown }; [key: string]: unknown };
@@ -22,7 +24,9 @@ function decode(value: string): string {
  * Positions and comments are dropped.
  */
 function toPlain(value: unknown, depth: number): ShNode | undefined {
-  if (value === null || typeof value !== "object" || depth > 500) return undefined;
+  if (value === null || typeof value !== "object") return undefined;
+  // Never drop a subtree silently: a tree deeper than we copy is not understood at all.
+  if (depth > MAX_TREE_DEPTH) throw new RangeError("shell syntax tree too deep");
   const go = value as GoValue;
   const typeName = go.constructor?.string;
   if (typeof typeName !== "string" || !typeName.startsWith("*syntax.")) return undefined;
@@ -64,7 +68,11 @@ export function parseShell(source: string): ShNode | undefined {
     return undefined;
   }
   const internal = (file as { __internal_object__?: unknown } | null)?.__internal_object__;
-  return toPlain(internal, 0);
+  try {
+    return toPlain(internal, 0);
+  } catch {
+    return undefined;
+  }
 }
 
 export function nodeType(node: ShNode): string {

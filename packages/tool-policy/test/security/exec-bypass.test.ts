@@ -188,6 +188,8 @@ const BYPASSES: ReadonlyArray<readonly [string, string]> = [
   ["stray operator", "ls ;;"],
   ["empty command", "   "],
   ["very long command", `ls ${"a".repeat(70_000)}`],
+  ["rm hidden below a very deep nesting", `${"(".repeat(600)}rm -rf /${")".repeat(600)}`],
+  ["rm at the end of a very long pipeline", `${"ls | ".repeat(2000)}rm -rf /`],
 ];
 
 describe("exec allowlist bypass shapes", () => {
