@@ -10,6 +10,7 @@ import {
   decidePairingRequest,
   isPairingRequestExpired,
   PAIRING_CODE_TTL_MS,
+  PAIRING_MAX_ALLOW_FROM,
   PAIRING_MAX_PENDING,
   type PairingDoc,
   parsePairingDoc,
@@ -85,6 +86,27 @@ describe("decidePairingRequest", () => {
         .doc.requests.map((r) => r.id)
         .sort(),
     ).toEqual(["a", "c", "d"]);
+  });
+});
+
+describe("limits", () => {
+  it("stops after 500 draws when the random source keeps repeating a pending code", () => {
+    const stuck = { bytes: (n: number) => new Uint8Array(n), int: () => 0 };
+    const first = decidePairingRequest(empty(), { senderId: "a" }, T0, stuck);
+    expect(() => decidePairingRequest(first.doc, { senderId: "b" }, T0, stuck)).toThrow(
+      expect.objectContaining({ code: "PAIRING_CODE_EXHAUSTED" }),
+    );
+  });
+
+  it("refuses to grow an allowFrom store past its bound", () => {
+    const full = {
+      ...emptyAllow(),
+      allowFrom: Array.from({ length: PAIRING_MAX_ALLOW_FROM }, (_, i) => `s${i}`),
+    };
+    expect(() => addAllowFromEntry(full, "one-more")).toThrow(
+      expect.objectContaining({ code: "PAIRING_ALLOWFROM_FULL" }),
+    );
+    expect(addAllowFromEntry(full, "s1").added).toBe(false);
   });
 });
 
