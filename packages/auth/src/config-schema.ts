@@ -55,7 +55,7 @@ export const rateLimitConfigSchema = z.strictObject({
   exemptLoopback: z.boolean().default(true),
   /** Failures per minute across all addresses before every non-exempt attempt waits. */
   globalMaxFailuresPerMinute: z.int().min(1).max(1_000_000).default(300),
-  /** The LRU cap on tracked (scope, address) pairs; ~100 bytes each, see the README. */
+  /** The LRU cap on tracked (scope, address) pairs; about 130 bytes each (measured, see the README). */
   maxTrackedAddresses: z.int().min(100).max(10_000_000).default(100_000),
 });
 

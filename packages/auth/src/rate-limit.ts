@@ -49,7 +49,7 @@ const REBASE_AFTER_MS = 2 ** 32 - 4 * 86_400_000;
 /**
  * The in-memory {@link FailureCounterStore}: one `Map<key, slot>` (its insertion order is the LRU
  * order) over slabs of `Uint32Array` — per key 4 bytes for the lockout deadline, 4 for the ring
- * position and 4 per remembered failure. About 100 bytes per key in all with the defaults
+ * position and 4 per remembered failure. About 130 bytes per key in all with the defaults
  * (see the README for the measurement); slabs grow in chunks of 4,096 keys, never past `capacity`.
  */
 export function createMemoryCounterStore(options: MemoryCounterStoreOptions): FailureCounterStore {
