@@ -53,6 +53,14 @@ export {
 } from "./sections/logging";
 export { type MetaConfig, metaConfigSchema } from "./sections/meta";
 export {
+  LOCAL_PROVIDER_ID,
+  MODEL_APIS,
+  type ModelProviderConfig,
+  type ModelsConfig,
+  modelProviderConfigSchema,
+  modelsConfigSchema,
+} from "./sections/models";
+export {
   type ConfigIssue,
   defaultConfig,
   type ValidateOptions,

@@ -8,7 +8,7 @@
  *
  * Sections and their owners (see the README's table):
  *   root keys: meta, logging, agents (@claw/config) · gateway (@claw/auth) · channels, session,
- *   bindings (@claw/channels-core) · hooks (@claw/config, sections/hooks.ts: the gateway webhook endpoint) · tools (@claw/tool-policy) with tools.web (@claw/egress)
+ *   bindings (@claw/channels-core) · hooks (@claw/config, sections/hooks.ts: the gateway webhook endpoint) · models (@claw/config, sections/models.ts: the gateway's model providers and agent loop) · tools (@claw/tool-policy) with tools.web (@claw/egress)
  *   agents.defaults: sandbox (@claw/sandbox)
  *   agents.list[]: tools (@claw/tool-policy), sandbox (@claw/sandbox), groupChat (@claw/channels-core)
  */
@@ -27,6 +27,8 @@ import { createAgentsConfigSchema } from "./sections/agents";
 import { hooksConfigSchema } from "./sections/hooks";
 import { loggingConfigSchema } from "./sections/logging";
 import { metaConfigSchema } from "./sections/meta";
+// `models`: apps-level (the gateway's providers and agent loop), no package owns it; see the file.
+import { modelsConfigSchema } from "./sections/models";
 
 /** Keys of `agents.defaults` owned by other packages, e.g. `sandbox: sandboxConfigSchema,`. */
 const agentDefaultsSections = {
@@ -49,6 +51,7 @@ const rootSections = {
   hooks: hooksConfigSchema,
   logging: loggingConfigSchema,
   meta: metaConfigSchema,
+  models: modelsConfigSchema,
   session: sessionConfigSchema,
   tools: toolsConfigObjectSchema.extend({ web: webToolsConfigSchema.prefault({}) }).prefault({}),
 };
