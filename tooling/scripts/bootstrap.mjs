@@ -77,7 +77,7 @@ if (found?.split(".")[0] !== pnpmVersion.split(".")[0]) {
 
 step("installing the workspace's dependencies (pnpm install --frozen-lockfile)");
 const frozen = existsSync(join(root, "pnpm-lock.yaml")) ? ["--frozen-lockfile"] : [];
-if (run("pnpm", ["install", ...frozen, "--reporter=silent"]).status !== 0) {
+if (run("pnpm", ["install", ...frozen]).status !== 0) {
   fail("pnpm install failed; the output above says why.");
 }
 
