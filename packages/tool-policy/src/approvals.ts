@@ -6,6 +6,7 @@ import { z } from "zod";
 import type { ExecAsk, ExecAskFallback } from "./config";
 import type { ExecApprovalGrant, ExecStageResult } from "./decide";
 import { toolPolicyErrors } from "./errors";
+import { isInterpreterPath } from "./exec/analyze";
 import { type CompiledPattern, compilePatterns } from "./exec/exec-policy";
 import { hasGlobChars } from "./glob";
 
@@ -161,7 +162,7 @@ export function createApprovalRequest(input: {
     !analysis.inlineEval &&
     !evaluation.involvesInterpreter &&
     binaries.length > 0 &&
-    binaries.every((b) => b.startsWith("/") && !hasGlobChars(b));
+    binaries.every((b) => b.startsWith("/") && !hasGlobChars(b) && !isInterpreterPath(b));
   return {
     agentId: input.agentId,
     command: input.command,
@@ -335,7 +336,13 @@ export function createExecApprovalStore(
             { details: { id } },
           );
         }
-        if (decision === "allow-always" && !pending.allowAlwaysOffered) {
+        const unsafeBinary = pending.binaries.some(
+          (b) => !b.startsWith("/") || hasGlobChars(b) || isInterpreterPath(b),
+        );
+        if (
+          decision === "allow-always" &&
+          (!pending.allowAlwaysOffered || unsafeBinary || pending.binaries.length === 0)
+        ) {
           throw toolPolicyErrors.error(
             "TOOL_POLICY_APPROVAL_NOT_OFFERED",
             `Allow-always is not offered for ${id} (a shell, an interpreter, ask "always" or a command the analyzer does not fully understand); approve it once instead.`,

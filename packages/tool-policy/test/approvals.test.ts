@@ -168,6 +168,15 @@ describe("exec approvals store", () => {
       askFallback: "deny" as const,
       reason: "r",
     };
+    const crafted = await small.request({
+      ...request,
+      binaries: ["/usr/bin/python3"],
+      allowAlwaysOffered: true,
+    });
+    await expect(small.resolve(crafted.id, "allow-always")).rejects.toMatchObject({
+      code: "TOOL_POLICY_APPROVAL_NOT_OFFERED",
+    });
+    await small.resolve(crafted.id, "deny");
     await small.request(request);
     await small.request(request);
     await expect(small.request(request)).rejects.toMatchObject({

@@ -812,6 +812,18 @@ function runsInlineCode(args: readonly string[] | undefined, base: string): bool
   return true;
 }
 
+/** True for a path whose basename is a shell, an interpreter or a privilege wrapper. */
+export function isInterpreterPath(path: string): boolean {
+  const base = posix.basename(path).toLowerCase();
+  return (
+    SHELLS.has(base) ||
+    INTERPRETERS.test(base) ||
+    /^(sudo|doas|su|pkexec|run0|env|xargs|find|nice|timeout|nohup|stdbuf|time|watch|setsid|ssh|chroot|unshare|nsenter|flock|script|strace|ltrace|valgrind|taskset|ionice|chrt|systemd-run|parallel|firejail|bwrap)$/.test(
+      base,
+    )
+  );
+}
+
 /** Analyses a command line for the `allowlist` exec mode. Never throws on bad input. */
 export function analyzeCommand(command: string, env: ExecEnvironment): CommandAnalysis {
   const analyzer = new Analyzer(env);
