@@ -5,6 +5,7 @@ import { registerAuditCommands } from "../commands/audit.cli";
 import { registerConfigCommands } from "../commands/config.cli";
 import { registerDoctorCommands } from "../commands/doctor.cli";
 import { registerGatewayTokenCommands } from "../commands/gateway-token.cli";
+import { registerPairingCommands } from "../commands/pairing.cli";
 import { registerSandboxCommands } from "../commands/sandbox.cli";
 import { registerToolsCommands } from "../commands/tools.cli";
 import type { CliContext } from "./context";
@@ -35,6 +36,7 @@ export function createProgram(ctx: CliContext): Command {
   registerConfigCommands(program, ctx);
   registerDoctorCommands(program, ctx);
   registerGatewayTokenCommands(program, ctx);
+  registerPairingCommands(program, ctx);
   registerSandboxCommands(program, ctx);
   registerToolsCommands(program, ctx);
 
