@@ -51,7 +51,7 @@ describe("claw gateway token rotate", () => {
     const stateDir = join(homeDir, "elsewhere");
     const run = await runCli(["--state-dir", stateDir, "gateway", "token", "rotate", "--json"], {
       homeDir,
-      env: { CLAW_GATEWAY_TOKEN: "f".repeat(10) + "0123456789abcdef" },
+      env: { CLAW_GATEWAY_TOKEN: "ffffffffff0123456789abcdef" },
     });
     const body = run.json<{ path: string; note?: string }>();
     expect(body.path).toBe(join(stateDir, "credentials", "gateway-token.json"));

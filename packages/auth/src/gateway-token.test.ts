@@ -4,10 +4,12 @@ import { join } from "node:path";
 import { systemRandom } from "@claw/core";
 import { createFakeClock, createSeededRandom } from "@claw/core/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { gatewayConfigSchema } from "./config-schema";
 import {
   ensureGatewayToken,
   gatewayTokenPath,
   generateGatewayToken,
+  resolveGatewaySecrets,
   rotateGatewayToken,
 } from "./gateway-token";
 
@@ -71,5 +73,74 @@ describe("gateway token", () => {
     );
     expect(error).toMatchObject({ code: "AUTH_TOKEN_STORE_CORRUPT" });
     expect(String((error as Error).message)).not.toContain("short-secret-value");
+  });
+});
+
+describe("resolveGatewaySecrets", () => {
+  const gatewayOf = (auth: object) => gatewayConfigSchema.parse({ auth });
+  const ENV_TOKEN = "eeeeeeeenv-token-0123456789";
+
+  it("prefers the config, then the environment, without touching the state dir", async () => {
+    const fromConfig = await resolveGatewaySecrets({
+      gateway: gatewayOf({ token: "c0nfig-token-0123456789" }),
+      env: { CLAW_GATEWAY_TOKEN: ENV_TOKEN },
+      stateDir,
+      random: systemRandom,
+      clock,
+    });
+    expect(fromConfig).toMatchObject({
+      tokenSource: "config",
+      gateway: { auth: { token: "c0nfig-token-0123456789" } },
+    });
+    const fromEnv = await resolveGatewaySecrets({
+      gateway: gatewayOf({}),
+      env: { CLAW_GATEWAY_TOKEN: ENV_TOKEN },
+      stateDir,
+      random: systemRandom,
+      clock,
+    });
+    expect(fromEnv).toMatchObject({ tokenSource: "env", gateway: { auth: { token: ENV_TOKEN } } });
+    expect(fromEnv.generatedToken).toBeUndefined();
+    await expect(stat(gatewayTokenPath(stateDir))).rejects.toMatchObject({ code: "ENOENT" });
+  });
+
+  it("generates the token once in token mode, then reuses it", async () => {
+    const first = await resolveGatewaySecrets({
+      gateway: gatewayOf({}),
+      env: {},
+      stateDir,
+      random: systemRandom,
+      clock,
+    });
+    expect(first.tokenSource).toBe("generated");
+    expect(first.generatedToken).toMatch(/^[0-9a-f]{64}$/);
+    expect(first.gateway.auth.token).toBe(first.generatedToken);
+    const second = await resolveGatewaySecrets({
+      gateway: gatewayOf({}),
+      env: {},
+      stateDir,
+      random: systemRandom,
+      clock,
+    });
+    expect(second).toMatchObject({
+      tokenSource: "stored",
+      gateway: { auth: { token: first.generatedToken } },
+    });
+    expect(second.generatedToken).toBeUndefined();
+  });
+
+  it("takes the password from the environment and generates nothing in password mode", async () => {
+    const resolved = await resolveGatewaySecrets({
+      gateway: gatewayOf({}),
+      env: { CLAW_GATEWAY_PASSWORD: "env password that is long" },
+      stateDir,
+      random: systemRandom,
+      clock,
+    });
+    expect(resolved).toMatchObject({
+      tokenSource: "none",
+      gateway: { auth: { password: "env password that is long" } },
+    });
+    expect(resolved.gateway.auth.token).toBeUndefined();
   });
 });

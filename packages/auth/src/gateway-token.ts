@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import type { Clock, Random } from "@claw/core";
 import { ensureStateDir, statePaths, update } from "@claw/state";
+import { type GatewayConfig, resolveAuthMode } from "./config-schema";
 import { authErrors } from "./errors";
 
 /** Bytes of randomness in a generated gateway token (printed as 64 hex characters). */
@@ -92,4 +93,54 @@ export async function rotateGatewayToken(
     };
   });
   return { token: stored.token, replaced, path };
+}
+
+export interface ResolveGatewaySecretsOptions extends GatewayTokenStoreOptions {
+  /** The validated `gateway` section. */
+  readonly gateway: GatewayConfig;
+  /** The process environment (read by the app, passed in): `CLAW_GATEWAY_TOKEN`, `CLAW_GATEWAY_PASSWORD`. */
+  readonly env: Readonly<Record<string, string | undefined>>;
+}
+
+export interface ResolvedGatewaySecrets {
+  /** The section with the effective secrets: config values win over the environment. */
+  readonly gateway: GatewayConfig;
+  /** Set only when this call generated the stored token: print it once, then never again. */
+  readonly generatedToken?: string;
+  /** Where the effective token came from, for a startup log line (never the token itself). */
+  readonly tokenSource: "config" | "env" | "stored" | "generated" | "none";
+}
+
+/**
+ * The secrets the gateway runs with, before `resolveExposure` and `compileAuth`: config first, then
+ * the environment, then — in token mode with no token anywhere — the stored token, generated
+ * (32 random bytes, 0600) on first start.
+ */
+export async function resolveGatewaySecrets(
+  options: ResolveGatewaySecretsOptions,
+): Promise<ResolvedGatewaySecrets> {
+  const { gateway, env } = options;
+  const nonEmpty = (value: string | undefined) =>
+    value === undefined || value === "" ? undefined : value;
+  const token = gateway.auth.token ?? nonEmpty(env.CLAW_GATEWAY_TOKEN);
+  const password = gateway.auth.password ?? nonEmpty(env.CLAW_GATEWAY_PASSWORD);
+  const auth = {
+    ...gateway.auth,
+    ...(token === undefined ? {} : { token }),
+    ...(password === undefined ? {} : { password }),
+  };
+  if (token !== undefined) {
+    return {
+      gateway: { ...gateway, auth },
+      tokenSource: gateway.auth.token !== undefined ? "config" : "env",
+    };
+  }
+  if (resolveAuthMode(auth) !== "token")
+    return { gateway: { ...gateway, auth }, tokenSource: "none" };
+  const stored = await ensureGatewayToken(options);
+  return {
+    gateway: { ...gateway, auth: { ...auth, token: stored.token } },
+    tokenSource: stored.created ? "generated" : "stored",
+    ...(stored.created ? { generatedToken: stored.token } : {}),
+  };
 }

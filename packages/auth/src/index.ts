@@ -70,6 +70,9 @@ export {
   type GatewayTokenStoreOptions,
   gatewayTokenPath,
   generateGatewayToken,
+  type ResolvedGatewaySecrets,
+  type ResolveGatewaySecretsOptions,
+  resolveGatewaySecrets,
   rotateGatewayToken,
 } from "./gateway-token";
 export { detectContainer, readHostInfo } from "./host-info";
