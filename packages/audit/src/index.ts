@@ -1,9 +1,11 @@
+export * from "./audit/index";
 export { type AuditErrorCode, auditErrors } from "./errors";
 export { PINO_SECRET_PATHS, pinoRedactionOptions } from "./pino-redaction";
 export {
   checkRedactPattern,
   createRedactor,
   isSecretFieldName,
+  listSecretDetectors,
   MASK_MIN_LENGTH_TO_KEEP_EDGES,
   maskSecret,
   type RedactionKind,
@@ -11,6 +13,7 @@ export {
   type Redactor,
   type RedactorOptions,
   redact,
+  type SecretDetector,
 } from "./redact";
 export {
   createSecurityEventLog,

@@ -266,3 +266,29 @@ export function redact<T>(
   const redactor = usesDefaults ? defaultRedactor : createRedactor(options);
   return redactor.redact(textOrObject, options?.kind ?? "log");
 }
+
+/** One built-in detector, as the secret scanner of the security audit uses it. */
+export interface SecretDetector {
+  readonly name: string;
+  /** `token`: a known token format; `context`: a value next to a secret name; `pem`: a private key. */
+  readonly kind: "token" | "context" | "pem";
+  /** A fresh global regex (its `lastIndex` is the caller's own). */
+  readonly pattern: RegExp;
+  /** The capture group holding the secret; 0 for the whole match. */
+  readonly group: number;
+}
+
+/** The redactor's built-in detectors, for scanning files (fresh regex objects on every call). */
+export function listSecretDetectors(): SecretDetector[] {
+  const copy = (detector: Detector, kind: SecretDetector["kind"]): SecretDetector => ({
+    name: detector.name,
+    kind,
+    pattern: new RegExp(detector.pattern.source, detector.pattern.flags),
+    group: detector.group,
+  });
+  return [
+    copy({ name: "pem-private-key", pattern: PEM_UNTERMINATED, group: 1 }, "pem"),
+    ...TOKEN_DETECTORS.map((detector) => copy(detector, "token")),
+    ...CONTEXT_DETECTORS.map((detector) => copy(detector, "context")),
+  ];
+}

@@ -7,6 +7,7 @@ import { registerDoctorCommands } from "../commands/doctor.cli";
 import { registerGatewayTokenCommands } from "../commands/gateway-token.cli";
 import { registerPairingCommands } from "../commands/pairing.cli";
 import { registerSandboxCommands } from "../commands/sandbox.cli";
+import { registerSecurityCommands } from "../commands/security.cli";
 import { registerToolsCommands } from "../commands/tools.cli";
 import type { CliContext } from "./context";
 
@@ -38,6 +39,7 @@ export function createProgram(ctx: CliContext): Command {
   registerGatewayTokenCommands(program, ctx);
   registerPairingCommands(program, ctx);
   registerSandboxCommands(program, ctx);
+  registerSecurityCommands(program, ctx);
   registerToolsCommands(program, ctx);
 
   return program;

@@ -1,0 +1,325 @@
+import type { Stats } from "node:fs";
+import { lstat, readdir } from "node:fs/promises";
+import { join } from "node:path";
+import { STATE_LAYOUT, type StateLayoutEntry } from "@claw/state";
+import { type AuditFinding, finding } from "./types";
+
+/** A path whose mode the audit checked, with the mode it must have: what `--fix` may chmod. */
+export interface ModeTarget {
+  readonly path: string;
+  readonly kind: "dir" | "file";
+  /** The mode seen (permission bits). */
+  readonly mode: number;
+  /** The mode required (0o700 for directories, 0o600 for files). */
+  readonly required: number;
+}
+
+export interface FsCheckResult {
+  readonly findings: AuditFinding[];
+  /** Every regular file or directory whose mode is looser than required (never a symlink). */
+  readonly loose: ModeTarget[];
+}
+
+/** Check id prefixes of the layout entries (the established `fs.*` names where they exist). */
+const PREFIX: Readonly<Record<string, string>> = {
+  root: "fs.state_dir",
+  config: "fs.config",
+  credentials: "fs.credentials_dir",
+  credentialFiles: "fs.credentials_file",
+  identity: "fs.identity_dir",
+  deviceIdentity: "fs.identity_file",
+  agents: "fs.agents_dir",
+  agentDir: "fs.agent_dir",
+  agentSessions: "fs.sessions_dir",
+  sessionIndex: "fs.sessions_store",
+  sessionTranscripts: "fs.session_transcript",
+  devices: "fs.devices_dir",
+  nodes: "fs.nodes_dir",
+  sandboxes: "fs.sandboxes_dir",
+  sandbox: "fs.sandbox_dir",
+  sandboxRegistry: "fs.sandbox_registry",
+  logs: "fs.logs_dir",
+  logFiles: "fs.log_file",
+};
+
+/** Files whose contents are secrets: world-readable is critical, not just a warning. */
+const SECRET_FILES = new Set(["config", "credentialFiles", "deviceIdentity", "configInclude"]);
+
+const MAX_EXPANDED = 10_000;
+
+function prefixFor(key: string): string {
+  return PREFIX[key] ?? `fs.${key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}`;
+}
+
+function octal(mode: number): string {
+  return `0${(mode & 0o777).toString(8).padStart(3, "0")}`;
+}
+
+function segmentMatcher(segment: string): RegExp {
+  const escaped = segment.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, "[^/]*");
+  return new RegExp(`^${escaped}$`);
+}
+
+async function tryLstat(path: string): Promise<Stats | undefined> {
+  try {
+    return await lstat(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The paths a layout entry names under `root`, expanding `*` segments over real directories only. */
+async function expand(root: string, entry: StateLayoutEntry): Promise<string[]> {
+  if (entry.path === "") return [root];
+  let current = [root];
+  const segments = entry.path.split("/");
+  for (const [index, segment] of segments.entries()) {
+    const last = index === segments.length - 1;
+    const next: string[] = [];
+    for (const dir of current) {
+      if (!segment.includes("*")) {
+        next.push(join(dir, segment));
+        continue;
+      }
+      let names: string[];
+      try {
+        names = await readdir(dir);
+      } catch {
+        continue;
+      }
+      const matcher = segmentMatcher(segment);
+      for (const name of names.sort()) {
+        if (next.length >= MAX_EXPANDED) break;
+        if (matcher.test(name)) next.push(join(dir, name));
+      }
+    }
+    if (last) return next;
+    // Only descend through real directories: a symlinked component is reported by its own entry.
+    const dirs: string[] = [];
+    for (const path of next) {
+      const stats = await tryLstat(path);
+      if (stats?.isDirectory()) dirs.push(path);
+    }
+    current = dirs;
+  }
+  return current;
+}
+
+/** Short names for titles (the layout's descriptions are longer). */
+const LABEL: Readonly<Record<string, string>> = {
+  root: "State dir",
+  config: "Config file",
+  configInclude: "Config include",
+  credentials: "Credentials dir",
+  credentialFiles: "Credential file",
+  identity: "Identity dir",
+  deviceIdentity: "Device identity key",
+  agents: "Agents dir",
+  agentDir: "Agent dir",
+  agentSessions: "Sessions dir",
+  sessionIndex: "Session index",
+  sessionTranscripts: "Session transcript",
+  logs: "Logs dir",
+  logFiles: "Log file",
+};
+
+interface Target {
+  readonly key: string;
+  readonly path: string;
+  readonly kind: "dir" | "file";
+  readonly required: number;
+  readonly label: string;
+}
+
+function modeFindings(target: Target, stats: Stats, out: AuditFinding[]): boolean {
+  const mode = stats.mode & 0o777;
+  const prefix = target.key === "configInclude" ? "fs.config_include" : prefixFor(target.key);
+  const where = `${target.path} has mode ${octal(mode)}`;
+  const chmod = `chmod ${octal(target.required)} ${target.path} (or \`claw security audit --fix\`)`;
+  const groupWrite = (mode & 0o020) !== 0;
+  const worldWrite = (mode & 0o002) !== 0;
+  const groupRead = (mode & 0o050) !== 0;
+  const worldRead = (mode & 0o005) !== 0;
+  if (target.key === "root") {
+    if (worldWrite)
+      out.push(
+        finding(
+          `${prefix}.perms_world_writable`,
+          "critical",
+          "State dir is world-writable",
+          `${where}: any local user can replace the config, credentials and sessions.`,
+          chmod,
+        ),
+      );
+    else if (groupWrite)
+      out.push(
+        finding(
+          `${prefix}.perms_group_writable`,
+          "warn",
+          "State dir is group-writable",
+          `${where}: members of its group can replace files in it.`,
+          chmod,
+        ),
+      );
+    if (groupRead || worldRead)
+      out.push(
+        finding(
+          `${prefix}.perms_readable`,
+          "warn",
+          "State dir is readable by others",
+          `${where}: other users can list and open what it holds.`,
+          chmod,
+        ),
+      );
+  } else if (target.kind === "dir") {
+    if (groupWrite || worldWrite)
+      out.push(
+        finding(
+          `${prefix}.perms_writable`,
+          "critical",
+          `${target.label} is writable by others`,
+          `${where}: other users can add or replace files in it.`,
+          chmod,
+        ),
+      );
+    if (groupRead || worldRead)
+      out.push(
+        finding(
+          `${prefix}.perms_readable`,
+          "warn",
+          `${target.label} is readable by others`,
+          `${where}: other users can list and open what it holds.`,
+          chmod,
+        ),
+      );
+  } else {
+    if (groupWrite || worldWrite)
+      out.push(
+        finding(
+          `${prefix}.perms_writable`,
+          "critical",
+          `${target.label} is writable by others`,
+          `${where}: other users can change it.`,
+          chmod,
+        ),
+      );
+    if (SECRET_FILES.has(target.key)) {
+      if ((mode & 0o004) !== 0)
+        out.push(
+          finding(
+            `${prefix}.perms_world_readable`,
+            "critical",
+            `${target.label} is world-readable`,
+            `${where}: every local user can read the secrets in it.`,
+            chmod,
+          ),
+        );
+      else if ((mode & 0o040) !== 0)
+        out.push(
+          finding(
+            `${prefix}.perms_group_readable`,
+            "warn",
+            `${target.label} is group-readable`,
+            `${where}: members of its group can read the secrets in it.`,
+            chmod,
+          ),
+        );
+    } else if ((mode & 0o044) !== 0) {
+      out.push(
+        finding(
+          `${prefix}.perms_readable`,
+          "warn",
+          `${target.label} is readable by others`,
+          `${where}: other users can read it (transcripts and logs hold conversations and tool output).`,
+          chmod,
+        ),
+      );
+    }
+  }
+  return (mode & ~target.required & 0o777) !== 0;
+}
+
+/**
+ * Checks the modes of the state dir and everything in its layout (from @claw/state's
+ * `STATE_LAYOUT`), plus the config file and its includes wherever they live. Uses `lstat` only:
+ * a symlink is reported (`.symlink`) and never followed, so the check cannot be pointed elsewhere.
+ */
+export async function checkFilesystem(
+  stateDir: string,
+  configFiles: readonly string[] = [],
+): Promise<FsCheckResult> {
+  const findings: AuditFinding[] = [];
+  const loose: ModeTarget[] = [];
+  const targets: Target[] = [];
+  const rootStats = await tryLstat(stateDir);
+  if (rootStats === undefined) return { findings, loose };
+  if (rootStats.isSymbolicLink()) {
+    findings.push(
+      finding(
+        "fs.state_dir.symlink",
+        "warn",
+        "State dir is a symlink",
+        `${stateDir} is a symlink; the audit does not follow it, so nothing inside was checked.`,
+        "Point --state-dir / CLAW_STATE_DIR at the real directory.",
+        { file: stateDir },
+      ),
+    );
+    return { findings, loose };
+  }
+  for (const entry of STATE_LAYOUT) {
+    for (const path of await expand(stateDir, entry)) {
+      targets.push({
+        key: entry.key,
+        path,
+        kind: entry.kind,
+        required: entry.mode,
+        label: LABEL[entry.key] ?? entry.description,
+      });
+    }
+  }
+  configFiles.forEach((file, index) => {
+    targets.push({
+      key: index === 0 ? "config" : "configInclude",
+      path: file,
+      kind: "file",
+      required: 0o600,
+      label: index === 0 ? "Config file" : "Config include",
+    });
+  });
+  const seen = new Set<string>();
+  for (const target of targets) {
+    if (seen.has(target.path)) continue;
+    const stats = await tryLstat(target.path);
+    if (stats === undefined) continue;
+    seen.add(target.path);
+    const prefix = target.key === "configInclude" ? "fs.config_include" : prefixFor(target.key);
+    if (stats.isSymbolicLink()) {
+      findings.push(
+        finding(
+          `${prefix}.symlink`,
+          "warn",
+          `${target.label} is a symlink`,
+          `${target.path} is a symlink: whoever controls its target controls ${target.label}; the audit and --fix do not follow it.`,
+          "Replace the link with the real file or directory.",
+          { file: target.path },
+        ),
+      );
+      continue;
+    }
+    if (target.kind === "dir" ? !stats.isDirectory() : !stats.isFile()) continue;
+    const before = findings.length;
+    const isLoose = modeFindings(target, stats, findings);
+    for (let i = before; i < findings.length; i++) {
+      const f = findings[i];
+      if (f !== undefined) findings[i] = { ...f, location: { file: target.path } };
+    }
+    if (isLoose)
+      loose.push({
+        path: target.path,
+        kind: target.kind,
+        mode: stats.mode & 0o777,
+        required: target.required,
+      });
+  }
+  return { findings, loose };
+}
