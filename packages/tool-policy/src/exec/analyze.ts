@@ -134,6 +134,12 @@ const INTERPRETERS =
 const DANGEROUS_ENV =
   /^(PATH|IFS|ENV|BASH_ENV|BASH_FUNC_.*|BASHOPTS|SHELLOPTS|PS4|PROMPT_COMMAND|CDPATH|GLOBIGNORE|HOME|SHELL|LD_.*|DYLD_.*|GCONV_PATH|HOSTALIASES|LOCPATH|NLSPATH|RESOLV_HOST_CONF|NODE_OPTIONS|NODE_PATH|PYTHON.*|PERL.*|RUBY.*|GEM_.*|BUNDLE_.*|JAVA_TOOL_OPTIONS|_JAVA_OPTIONS|JDK_JAVA_OPTIONS|CLASSPATH|GIT_.*|PAGER|.*_PAGER|EDITOR|VISUAL|LESSOPEN|LESSCLOSE|BROWSER|SSH_ASKPASS|SUDO_ASKPASS|SUDO_EDITOR|TMPDIR|ZDOTDIR|XDG_CONFIG_HOME|INPUTRC|TERMINFO|MAKEFLAGS|NPM_CONFIG_.*|npm_config_.*|DOCKER_HOST|KUBECONFIG)$/;
 
+/**
+ * ParamExp operators (syntax.ParExpOperator) that only substitute text: `+ :+ - :- ? :?`,
+ * `% %% # ##`, `^ ^^ , ,,`. Assignments (`= :=`) and `@` transformations are refused.
+ */
+const SAFE_PARAM_OPS = new Set([68, 69, 70, 71, 72, 73, 76, 77, 78, 79, 80, 81, 82, 83]);
+
 interface Literal {
   /** The fixed value, or undefined when the word expands at run time. */
   readonly value: string | undefined;
@@ -330,6 +336,18 @@ class Analyzer {
       if (type === "CmdSubst" || type === "ProcSubst") {
         this.stmts(list(n.Stmts), depth, [...via, "$(…)"]);
         return false;
+      }
+      // Arithmetic evaluates variable values as expressions, and `a[$(cmd)]` inside one runs cmd:
+      // $((x)), ${a[x]}, ${s:x}, ${!x} and ${x@P} can all execute code hidden in a variable.
+      if (type === "ArithmExp") this.miss("arithmetic expansion");
+      if (type === "ParamExp") {
+        const exp = child(n, "Exp");
+        const op = exp ? (exp.Op as number) : undefined;
+        if (n.Excl === true) this.miss("indirect parameter expansion");
+        else if (child(n, "Index") || child(n, "Slice") || n.Width === true)
+          this.miss("parameter expansion with an arithmetic index or slice");
+        else if (op !== undefined && !SAFE_PARAM_OPS.has(op))
+          this.miss("parameter expansion that assigns or transforms (=, :=, @P …)");
       }
       return true;
     });
