@@ -20,14 +20,13 @@ export function registerGatewayTokenCommands(program: Command, ctx: CliContext):
       "replace the stored gateway token with a new 32-byte random one and print it once; clients must use the new token",
     )
     .option("--json", "print the result as JSON")
-    .action(async (options: { json?: boolean }, command: Command) => {
-      await runAction(ctx, options, async () => {
+    .action(async (_options: { json?: boolean }, command: Command) => {
+      // `claw gateway` has its own --json, which commander binds to the parent: read both.
+      const globals = command.optsWithGlobals<{ json?: boolean; stateDir?: string }>();
+      const output = { json: globals.json === true };
+      await runAction(ctx, output, async () => {
         const { rotateGatewayTokenCommand } = await import("./gateway-token");
-        await rotateGatewayTokenCommand(
-          ctx,
-          { json: options.json === true },
-          command.optsWithGlobals(),
-        );
+        await rotateGatewayTokenCommand(ctx, output, globals);
       });
     });
 }
