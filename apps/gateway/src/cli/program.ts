@@ -4,6 +4,7 @@ import { registerApprovalsCommands } from "../commands/approvals.cli";
 import { registerAuditCommands } from "../commands/audit.cli";
 import { registerConfigCommands } from "../commands/config.cli";
 import { registerDoctorCommands } from "../commands/doctor.cli";
+import { registerGatewayCommands } from "../commands/gateway.cli";
 import { registerGatewayTokenCommands } from "../commands/gateway-token.cli";
 import { registerPairingCommands } from "../commands/pairing.cli";
 import { registerSandboxCommands } from "../commands/sandbox.cli";
@@ -36,6 +37,7 @@ export function createProgram(ctx: CliContext): Command {
   registerAuditCommands(program, ctx);
   registerConfigCommands(program, ctx);
   registerDoctorCommands(program, ctx);
+  registerGatewayCommands(program, ctx);
   registerGatewayTokenCommands(program, ctx);
   registerPairingCommands(program, ctx);
   registerSandboxCommands(program, ctx);

@@ -1,0 +1,196 @@
+import { type DeviceIdentity, signDeviceAuth } from "@claw/auth";
+import WebSocket from "ws";
+import { gatewayErrors } from "./errors";
+import { type ErrorBody, type OperatorScope, PROTOCOL_VERSION, type Role } from "./protocol";
+
+export interface GatewayClientOptions {
+  readonly url: string;
+  readonly token?: string;
+  readonly password?: string;
+  readonly role?: Role;
+  readonly scopes?: readonly OperatorScope[];
+  readonly clientId?: string;
+  /** Sign the challenge with this device identity. */
+  readonly device?: Pick<DeviceIdentity, "deviceId" | "publicKey" | "privateKeyPem">;
+  readonly nowMs?: () => number;
+  readonly timeoutMs?: number;
+  /** Extra upgrade headers (Origin, Authorization…). */
+  readonly headers?: Readonly<Record<string, string>>;
+  /** For TLS gateways with a self-signed certificate. */
+  readonly ca?: Buffer;
+}
+
+export interface GatewayClient {
+  readonly hello: Record<string, unknown>;
+  request<T = unknown>(method: string, params?: unknown): Promise<T>;
+  onEvent(listener: (event: string, payload: unknown) => void): void;
+  close(): Promise<void>;
+}
+
+/** A request the gateway answered with an error: the code and message, as sent. */
+export class GatewayRequestError extends Error {
+  constructor(readonly body: ErrorBody) {
+    super(`${body.code}: ${body.message}`);
+    this.name = "GatewayRequestError";
+  }
+  get code(): string {
+    return this.body.code;
+  }
+}
+
+/** A minimal operator client for the CLI, tests and benches: connects, answers the challenge, requests. */
+export async function connectGateway(options: GatewayClientOptions): Promise<GatewayClient> {
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const ws = new WebSocket(options.url, {
+    headers: { ...options.headers },
+    perMessageDeflate: false,
+    handshakeTimeout: timeoutMs,
+    ...(options.ca ? { ca: options.ca } : {}),
+  });
+  const pending = new Map<string, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  const listeners: ((event: string, payload: unknown) => void)[] = [];
+  let nextId = 1;
+  let challenge: ((nonce: string) => void) | undefined;
+  const challenged = new Promise<string>((resolve) => {
+    challenge = resolve;
+  });
+
+  ws.on("message", (data) => {
+    let frame: {
+      type?: string;
+      id?: string;
+      ok?: boolean;
+      payload?: unknown;
+      error?: ErrorBody;
+      event?: string;
+    };
+    try {
+      frame = JSON.parse(String(data));
+    } catch {
+      return;
+    }
+    if (frame.type === "event") {
+      if (frame.event === "connect.challenge")
+        challenge?.((frame.payload as { nonce: string }).nonce);
+      for (const listener of listeners) listener(frame.event ?? "", frame.payload);
+      return;
+    }
+    if (frame.type === "res" && typeof frame.id === "string") {
+      const waiter = pending.get(frame.id);
+      if (!waiter) return;
+      pending.delete(frame.id);
+      if (frame.ok) waiter.resolve(frame.payload);
+      else
+        waiter.reject(
+          new GatewayRequestError(
+            frame.error ?? { code: "INTERNAL", message: "no error body", retryable: false },
+          ),
+        );
+    }
+  });
+  const closed = new Promise<void>((resolve) => ws.once("close", () => resolve()));
+  ws.once("close", (code, reason) => {
+    for (const waiter of pending.values()) {
+      waiter.reject(
+        gatewayErrors.error(
+          "GATEWAY_CLIENT_FAILED",
+          `The gateway closed the connection (${code} ${String(reason)}).`,
+        ),
+      );
+    }
+    pending.clear();
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    ws.once("open", () => resolve());
+    ws.once("error", (error) => reject(error));
+    ws.once("unexpected-response", (_req, res) => {
+      const retryAfter = res.headers["retry-after"];
+      reject(
+        new GatewayRequestError({
+          code: `HTTP_${res.statusCode}`,
+          message: `The gateway refused the upgrade with HTTP ${res.statusCode}.`,
+          retryable: res.statusCode === 429,
+          ...(retryAfter ? { retryAfterMs: Number(retryAfter) * 1000 } : {}),
+        }),
+      );
+      ws.terminate();
+    });
+  });
+
+  const request = <T>(method: string, params?: unknown): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      if (ws.readyState !== WebSocket.OPEN) {
+        reject(gatewayErrors.error("GATEWAY_CLIENT_FAILED", "The connection is closed."));
+        return;
+      }
+      const id = String(nextId++);
+      pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      ws.send(
+        JSON.stringify({ type: "req", id, method, ...(params === undefined ? {} : { params }) }),
+      );
+    });
+
+  const nonce = await Promise.race([
+    challenged,
+    new Promise<never>((_, reject) =>
+      setTimeout(
+        () =>
+          reject(gatewayErrors.error("GATEWAY_CLIENT_FAILED", "No challenge from the gateway.")),
+        timeoutMs,
+      ).unref(),
+    ),
+  ]);
+  const role = options.role ?? "operator";
+  const scopes = [...(options.scopes ?? ["operator.read"])];
+  const clientId = options.clientId ?? "claw-cli";
+  const signedAtMs = (options.nowMs ?? Date.now)();
+  const device = options.device && {
+    deviceId: options.device.deviceId,
+    publicKey: options.device.publicKey,
+    signedAtMs,
+    nonce,
+    signature: signDeviceAuth(options.device, {
+      deviceId: options.device.deviceId,
+      clientId,
+      role,
+      scopes,
+      signedAtMs,
+      nonce,
+    }),
+  };
+  let hello: Record<string, unknown>;
+  try {
+    hello = await request<Record<string, unknown>>("connect", {
+      minProtocol: PROTOCOL_VERSION,
+      maxProtocol: PROTOCOL_VERSION,
+      client: { id: clientId, version: "1" },
+      role,
+      scopes,
+      ...(options.token || options.password
+        ? {
+            auth: {
+              ...(options.token ? { token: options.token } : {}),
+              ...(options.password ? { password: options.password } : {}),
+            },
+          }
+        : {}),
+      ...(device ? { device } : {}),
+    });
+  } catch (error) {
+    ws.terminate();
+    throw error;
+  }
+  return {
+    hello,
+    request,
+    onEvent(listener) {
+      listeners.push(listener);
+    },
+    async close() {
+      if (ws.readyState === WebSocket.CLOSED) return;
+      ws.close(1000);
+      await closed;
+    },
+  };
+}

@@ -1,0 +1,320 @@
+import { open, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { createRedactor, createSecurityEventLog, type SecurityEvent } from "@claw/audit";
+import {
+  BIND_MODES,
+  type BindMode,
+  type ExposureRefusal,
+  ensureGatewayToken,
+  type GatewayConfig,
+  gatewayTokenPath,
+  type HostInfo,
+  readHostInfo,
+  resolveAuthMode,
+  resolveExposure,
+  safeEqualSecret,
+} from "@claw/auth";
+import { type ClawConfig, type LoadedConfig, loadConfig } from "@claw/config";
+import type { Clock, Random } from "@claw/core";
+import { createPairingStore } from "@claw/pairing";
+import { ensureStateDir, readJsonFile, statePaths } from "@claw/state";
+import { createExecApprovalStore, execApprovalsPath } from "@claw/tool-policy";
+import { gatewayErrors } from "./errors";
+import { createGatewayServer, type GatewayAddress, type GatewayLimits } from "./gateway-server";
+import type { AcceptedHook } from "./hooks";
+import { createGatewayLogger } from "./logger";
+
+/**
+ * The hardened baseline written on the first start when there is no config file. The token is
+ * not in it: it lives in the state dir (0600) and is printed once.
+ */
+export const BASELINE_CONFIG = `// Claw gateway config, written at the first start with the hardened baseline.
+// Edit it, then check with \`claw config validate\`. Reference: docs/operator-guide.md.
+{
+  gateway: {
+    // Reachable from this machine only. Anything wider needs auth and is refused without it.
+    bind: "loopback",
+    port: 18789,
+    // Token auth. The token is NOT in this file: it was generated at the first start and is
+    // stored (mode 0600) in credentials/gateway-token.json in the state directory.
+    // CLAW_GATEWAY_TOKEN or gateway.auth.token take precedence; \`claw gateway token rotate\`
+    // replaces the stored one.
+    auth: { mode: "token" },
+  },
+  // Each channel you add answers unknown senders with a pairing code (dmPolicy "pairing").
+  channels: {},
+  // Every peer of every channel gets its own session.
+  session: { dmScope: "per-channel-peer" },
+  // The messaging tool profile; shell execution denied outright.
+  tools: { profile: "messaging", deny: ["exec"], exec: { security: "deny" } },
+  // Tools of every session but the main one run in a sandbox container.
+  agents: { defaults: { sandbox: { mode: "non-main" } } },
+  // Secrets are redacted from logs and tool output.
+  logging: { redactSensitive: "tools" },
+  // The /hooks endpoint is off until you give it its own token.
+  hooks: { enabled: false },
+}
+`;
+
+export interface StartGatewayOptions {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly stateDir: string;
+  readonly configPath: string;
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly version: string;
+  readonly port?: number | undefined;
+  readonly bind?: string | undefined;
+  /** Where pretty log lines go (a TTY), if anywhere. */
+  readonly prettyLog?: NodeJS.WritableStream;
+  readonly hostInfo?: HostInfo;
+  readonly limits?: Partial<GatewayLimits>;
+  readonly onHook?: (hook: AcceptedHook) => void;
+}
+
+export interface StartedGateway {
+  readonly addresses: readonly GatewayAddress[];
+  readonly authMode: string;
+  /** The generated token, only on the start that created it (print it once). */
+  readonly createdToken: string | undefined;
+  readonly tokenPath: string | undefined;
+  readonly wroteBaselineConfig: boolean;
+  readonly logFile: string | undefined;
+  /** Graceful stop: no new connections, in-flight requests finish (bounded), logs flushed. */
+  stop(timeoutMs?: number): Promise<void>;
+}
+
+/** The startup refusal: every reason, each with its fix. Thrown as a ClawError with the first code. */
+export class GatewayRefusedError extends Error {
+  constructor(readonly refusals: readonly ExposureRefusal[]) {
+    super(refusals.map((r) => `${r.code}: ${r.message}`).join("\n"));
+    this.name = "GatewayRefusedError";
+  }
+}
+
+/** Writes the baseline config if there is none (exclusive create: two first starts never clash). */
+async function writeBaselineIfMissing(stateDir: string, configPath: string): Promise<boolean> {
+  await ensureStateDir(stateDir);
+  let handle: Awaited<ReturnType<typeof open>>;
+  try {
+    handle = await open(configPath, "wx", 0o600);
+  } catch (error) {
+    if ((error as { code?: string }).code === "EEXIST") return false;
+    throw error;
+  }
+  try {
+    await handle.writeFile(BASELINE_CONFIG, "utf8");
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  return true;
+}
+
+export interface EffectiveGateway {
+  readonly gateway: GatewayConfig;
+  readonly tokenSource: "config" | "env" | "stored" | undefined;
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value === "" ? undefined : value;
+}
+
+/** Config values win over CLAW_GATEWAY_TOKEN / CLAW_GATEWAY_PASSWORD; the stored token comes last. */
+export function mergeEnvSecrets(
+  gateway: GatewayConfig,
+  env: Readonly<Record<string, string | undefined>>,
+): EffectiveGateway {
+  const auth = { ...gateway.auth };
+  let tokenSource: EffectiveGateway["tokenSource"] =
+    auth.token === undefined ? undefined : "config";
+  const envToken = nonEmpty(env.CLAW_GATEWAY_TOKEN);
+  const envPassword = nonEmpty(env.CLAW_GATEWAY_PASSWORD);
+  if (auth.token === undefined && envToken !== undefined && auth.mode !== "password") {
+    auth.token = envToken;
+    tokenSource = "env";
+  }
+  if (auth.password === undefined && envPassword !== undefined && auth.mode === "password") {
+    auth.password = envPassword;
+  }
+  return { gateway: { ...gateway, auth }, tokenSource };
+}
+
+export function applyOverrides(
+  gateway: GatewayConfig,
+  overrides: { readonly port?: number | undefined; readonly bind?: string | undefined },
+): GatewayConfig {
+  let next = gateway;
+  if (overrides.port !== undefined) {
+    if (!Number.isInteger(overrides.port) || overrides.port < 0 || overrides.port > 65_535) {
+      throw gatewayErrors.error("GATEWAY_BAD_OPTION", "--port must be an integer from 1 to 65535.");
+    }
+    next = { ...next, port: overrides.port };
+  }
+  if (overrides.bind !== undefined) {
+    if (!(BIND_MODES as readonly string[]).includes(overrides.bind)) {
+      throw gatewayErrors.error(
+        "GATEWAY_BAD_OPTION",
+        `--bind must be one of ${BIND_MODES.join(", ")}.`,
+      );
+    }
+    next = { ...next, bind: overrides.bind as BindMode };
+  }
+  return next;
+}
+
+/** The stored token, without creating one (for `claw status`). */
+export async function readStoredGatewayToken(stateDir: string): Promise<string | undefined> {
+  try {
+    const stored = await readJsonFile<{ token?: unknown }>(gatewayTokenPath(stateDir));
+    return typeof stored?.token === "string" ? stored.token : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Starts the gateway: baseline config on a fresh state dir, effective secrets, the exposure
+ * decision (any refusal stops here), logs, stores, then the server on every listener.
+ */
+export async function startGateway(options: StartGatewayOptions): Promise<StartedGateway> {
+  const { env, stateDir, configPath, clock } = options;
+  const wroteBaselineConfig = await writeBaselineIfMissing(stateDir, configPath);
+  const loaded: LoadedConfig = await loadConfig({ path: configPath, env });
+  const config: ClawConfig = loaded.config;
+
+  let { gateway, tokenSource } = mergeEnvSecrets(applyOverrides(config.gateway, options), env);
+  let createdToken: string | undefined;
+  let tokenPath: string | undefined;
+  if (resolveAuthMode(gateway.auth) === "token" && gateway.auth.token === undefined) {
+    const ensured = await ensureGatewayToken({ stateDir, random: options.random, clock });
+    gateway = { ...gateway, auth: { ...gateway.auth, token: ensured.token } };
+    tokenSource = "stored";
+    tokenPath = ensured.path;
+    if (ensured.created) createdToken = ensured.token;
+  }
+
+  const hostInfo = options.hostInfo ?? (await readHostInfo());
+  const decision = resolveExposure(gateway, hostInfo);
+  if (!decision.ok) throw new GatewayRefusedError(decision.refusals);
+  const hooks = config.hooks;
+  if (hooks.enabled && hooks.token !== undefined) {
+    const reused = [gateway.auth.token, gateway.auth.password].some(
+      (secret) => secret !== undefined && safeEqualSecret(secret, hooks.token!),
+    );
+    if (reused) {
+      throw gatewayErrors.error(
+        "GATEWAY_HOOKS_TOKEN_REUSED",
+        "hooks.token equals the gateway's own credential; give hooks a different token (a leaked hook token must not open the gateway).",
+      );
+    }
+  }
+
+  let tls: { cert: Buffer; key: Buffer } | undefined;
+  if (gateway.tls.enabled && gateway.tls.certPath && gateway.tls.keyPath) {
+    try {
+      tls = {
+        cert: await readFile(gateway.tls.certPath),
+        key: await readFile(gateway.tls.keyPath),
+      };
+    } catch (error) {
+      throw gatewayErrors.error(
+        "GATEWAY_TLS_UNREADABLE",
+        "Cannot read gateway.tls.certPath or gateway.tls.keyPath; check the paths and permissions.",
+        { cause: error },
+      );
+    }
+  }
+
+  const secrets = [
+    ...loaded.secretValues,
+    ...[gateway.auth.token, gateway.auth.password, hooks.token].filter(
+      (s): s is string => s !== undefined,
+    ),
+  ];
+  const redactMode = config.logging.redactSensitive;
+  const redactor = createRedactor({ mode: redactMode === "off" ? "tools" : redactMode, secrets });
+  const paths = statePaths(stateDir);
+  const log = createGatewayLogger({
+    logsDir: paths.logs,
+    clock,
+    level: config.logging.level,
+    redactMode,
+    ...(config.logging.redactPatterns ? { redactPatterns: config.logging.redactPatterns } : {}),
+    secrets,
+    ...(options.prettyLog ? { pretty: options.prettyLog } : {}),
+  });
+  const securityLog = createSecurityEventLog({
+    file: join(paths.logs, "security-events.jsonl"),
+    clock,
+    redactor,
+  });
+  // Appends are chained so the hash chain sees them in order; a failure is logged, never thrown.
+  let securityQueue: Promise<unknown> = Promise.resolve();
+  const securityEvent = (event: SecurityEvent) => {
+    securityQueue = securityQueue
+      .then(() => securityLog.append(event))
+      .catch((error) => log.logger.error({ err: error }, "security event log append failed"));
+  };
+
+  const pairing = createPairingStore({ stateDir, clock, random: options.random });
+  const approvals = createExecApprovalStore({
+    file: execApprovalsPath(stateDir),
+    clock,
+    random: options.random,
+  });
+  const server = createGatewayServer({
+    gateway,
+    hooks,
+    listeners: decision.listeners,
+    stateDir,
+    clock,
+    random: options.random,
+    logger: log.logger,
+    redactor,
+    pairing,
+    approvals,
+    loadConfig: () => loadConfig({ path: configPath, env }),
+    securityEvent,
+    version: options.version,
+    ...(options.onHook ? { onHook: options.onHook } : {}),
+    ...(tls ? { tls } : {}),
+    ...(options.limits ? { limits: options.limits } : {}),
+  });
+  let addresses: readonly GatewayAddress[];
+  try {
+    addresses = await server.listen();
+  } catch (error) {
+    log.close();
+    throw error;
+  }
+  log.logger.info(
+    {
+      listeners: addresses.map((a) => a.url),
+      authMode: decision.authMode,
+      tokenSource,
+      tls: tls !== undefined,
+    },
+    "gateway listening",
+  );
+
+  let stopping: Promise<void> | undefined;
+  return {
+    addresses,
+    authMode: decision.authMode,
+    createdToken,
+    tokenPath,
+    wroteBaselineConfig,
+    logFile: log.file.path,
+    stop(timeoutMs = 10_000) {
+      stopping ??= (async () => {
+        log.logger.info("gateway stopping");
+        await server.close(timeoutMs);
+        await securityQueue;
+        log.logger.info("gateway stopped");
+        log.close();
+      })();
+      return stopping;
+    },
+  };
+}
