@@ -132,7 +132,7 @@ const INTERPRETERS =
 
 /** Environment variables that change what runs or how it loads code. */
 const DANGEROUS_ENV =
-  /^(PATH|IFS|ENV|BASH_ENV|BASH_FUNC_.*|BASHOPTS|SHELLOPTS|PS4|PROMPT_COMMAND|CDPATH|GLOBIGNORE|HOME|SHELL|LD_.*|DYLD_.*|GCONV_PATH|HOSTALIASES|LOCPATH|NLSPATH|RESOLV_HOST_CONF|NODE_OPTIONS|NODE_PATH|PYTHON.*|PERL.*|RUBY.*|GEM_.*|BUNDLE_.*|JAVA_TOOL_OPTIONS|_JAVA_OPTIONS|JDK_JAVA_OPTIONS|CLASSPATH|GIT_.*|PAGER|.*_PAGER|EDITOR|VISUAL|LESSOPEN|LESSCLOSE|BROWSER|SSH_ASKPASS|SUDO_ASKPASS|SUDO_EDITOR|TMPDIR|ZDOTDIR|XDG_CONFIG_HOME|INPUTRC|TERMINFO|MAKEFLAGS|NPM_CONFIG_.*|npm_config_.*|DOCKER_HOST|KUBECONFIG)$/;
+  /^(PATH|EXECIGNORE|BASH_LOADABLES_PATH|BASH_XTRACEFD|BASH_COMPAT|PS[0-4]|IFS|ENV|BASH_ENV|BASH_FUNC_.*|BASHOPTS|SHELLOPTS|PS4|PROMPT_COMMAND|CDPATH|GLOBIGNORE|HOME|SHELL|LD_.*|DYLD_.*|GCONV_PATH|HOSTALIASES|LOCPATH|NLSPATH|RESOLV_HOST_CONF|NODE_OPTIONS|NODE_PATH|PYTHON.*|PERL.*|RUBY.*|GEM_.*|BUNDLE_.*|JAVA_TOOL_OPTIONS|_JAVA_OPTIONS|JDK_JAVA_OPTIONS|CLASSPATH|GIT_.*|PAGER|.*_PAGER|EDITOR|VISUAL|LESSOPEN|LESSCLOSE|BROWSER|SSH_ASKPASS|SUDO_ASKPASS|SUDO_EDITOR|TMPDIR|ZDOTDIR|XDG_CONFIG_HOME|INPUTRC|TERMINFO|MAKEFLAGS|NPM_CONFIG_.*|npm_config_.*|DOCKER_HOST|KUBECONFIG)$/;
 
 /**
  * ParamExp operators (syntax.ParExpOperator) that only substitute text: `+ :+ - :- ? :?`,
@@ -244,6 +244,8 @@ class Analyzer {
       const op = redir.Op as number;
       const word = child(redir, "Word");
       const target = word ? this.word(word, depth, via).value : undefined;
+      if (target !== undefined && /^\/dev\/(tcp|udp)\//.test(target))
+        this.miss("redirection to a network socket (/dev/tcp, /dev/udp)");
       switch (op) {
         case REDIRECT.RdrIn:
           if (target === undefined) this.miss("input redirection from an expanded path");
@@ -387,6 +389,14 @@ class Analyzer {
       }
       if (name === "exec" || name === "command") {
         this.wrapperBuiltin(name, words, depth, via, readsFile);
+        return;
+      }
+      // `test -v 'a[$(cmd)]'` evaluates the subscript: test/[ need fixed arguments and no -v/-R.
+      if (
+        (name === "test" || name === "[") &&
+        (literalArgs === undefined || literalArgs.some((a) => a === "-v" || a === "-R"))
+      ) {
+        this.miss(`${name} with -v/-R or arguments that expand at run time`);
         return;
       }
       if (HARMLESS_BUILTINS.has(name)) {
