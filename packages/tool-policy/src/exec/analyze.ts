@@ -266,9 +266,12 @@ class Analyzer {
           break;
         case REDIRECT.Hdoc:
         case REDIRECT.DashHdoc: {
+          // A here-document body is never glob- or tilde-expanded: only $-expansions matter.
           const body = child(redir, "Hdoc");
-          if (body && this.word(body, depth, via).value === undefined)
+          if (body && list(body.Parts).some((part) => nodeType(part) !== "Lit")) {
             this.miss("here-document with expansions");
+            this.nested(body, depth, via);
+          }
           break;
         }
         case REDIRECT.WordHdoc:

@@ -228,6 +228,8 @@ describe("the same policy still allows what it should (the suite is not asking f
     "ls 2>/dev/null",
     "FOO=1 ls",
     "cat <<EOF\nhello\nEOF",
+    "cat <<EOF\n* item ~ [x]\nEOF",
+    "cat <<'EOF'\n$(not run) $HOME\nEOF",
     "(ls; git status)",
     "git log | tail -n 20 | cut -d' ' -f1 | uniq -c",
     "ls | tr a-z A-Z",
