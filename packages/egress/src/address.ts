@@ -370,6 +370,32 @@ export function classifyAddress(input: string, options?: ClassifyOptions): Addre
   return { ...meant, allowed: false, range: meant.allowed ? "nonCanonicalIpv4" : meant.range };
 }
 
+/**
+ * Every IPv4 address an IPv6 address may carry (mapped, compatible, NAT64, 6to4, both Teredo
+ * addresses, an ISATAP interface id), as dotted quads. Used so that a deny entry naming an IPv4
+ * address also holds for an IPv6 literal that embeds it. Empty for IPv4 or non-addresses.
+ */
+export function embeddedIpv4Candidates(input: string): string[] {
+  if (!input.includes(":")) return [];
+  const text = input.startsWith("[") && input.endsWith("]") ? input.slice(1, -1) : input;
+  let p: number[];
+  try {
+    p = ipaddr.IPv6.parse(dottedTailToHex(text)).parts;
+  } catch {
+    return [];
+  }
+  const [p0 = 0, p1 = 0, p2 = 0, p3 = 0, p4 = 0, p5 = 0, p6 = 0, p7 = 0] = p;
+  const low32 = (p6 * 65536 + p7) >>> 0;
+  const out: number[] = [];
+  if (p0 === 0 && p1 === 0 && p2 === 0 && p3 === 0 && p4 === 0 && (p5 === 0 || p5 === 0xffff))
+    out.push(low32);
+  if (p0 === 0x0064 && p1 === 0xff9b) out.push(low32);
+  if (p0 === 0x2002) out.push((p1 * 65536 + p2) >>> 0);
+  if (p0 === 0x2001 && p1 === 0) out.push(~low32 >>> 0, (p2 * 65536 + p3) >>> 0);
+  if ((p4 & 0xfcff) === 0 && p5 === 0x5efe) out.push(low32);
+  return out.map(intToIpv4);
+}
+
 /** True when the text is an IP literal in any spelling this module recognises (incl. legacy IPv4). */
 export function looksLikeIpLiteral(input: string): boolean {
   if (parseCanonicalIpv4(input) >= 0) return true;

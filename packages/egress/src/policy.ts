@@ -1,4 +1,9 @@
-import { type AddressClassification, type ClassifyOptions, classifyAddress } from "./address";
+import {
+  type AddressClassification,
+  type ClassifyOptions,
+  classifyAddress,
+  embeddedIpv4Candidates,
+} from "./address";
 import type { EgressErrorCode } from "./errors";
 import { classifyHostname, type HostClassification } from "./hostname";
 import {
@@ -112,7 +117,15 @@ export function decideUrl(policy: EgressPolicy, input: string | URL): UrlDecisio
   const hostname = host.hostname;
   const port = url.port === "" ? (scheme === "https" ? 443 : 80) : Number(url.port);
 
-  const denied = matchPatterns(policy.deny, scheme, hostname, port);
+  // An IPv6 literal that carries an IPv4 address (mapped, NAT64, 6to4, Teredo, ISATAP) is also
+  // judged by the deny list as that IPv4 address: re-spelling a literal must not dodge a deny entry.
+  let denied = matchPatterns(policy.deny, scheme, hostname, port);
+  if (denied === undefined && host.kind === "ip") {
+    for (const ipv4 of embeddedIpv4Candidates(hostname)) {
+      denied = matchPatterns(policy.deny, scheme, ipv4, port);
+      if (denied !== undefined) break;
+    }
+  }
   if (denied !== undefined)
     return deny(
       "EGRESS_NOT_ALLOWED_BY_POLICY",
