@@ -37,6 +37,7 @@ describe("claw approvals", () => {
     const empty = await runCli([...args, "approvals", "list"], { homeDir });
     expect(empty.exitCode).toBe(0);
     expect(empty.stdout).toContain("No pending approvals.");
+    await expect(stat(store.file)).rejects.toMatchObject({ code: "ENOENT" });
     const p = await store.request({
       ...base,
       command: "git push",

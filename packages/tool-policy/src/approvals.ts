@@ -313,6 +313,12 @@ export function createExecApprovalStore(
       return value;
     },
     async list() {
+      // Read-only unless something has to be expired (listing never creates the file).
+      const current = await read();
+      const now = clock.now();
+      if (!current.pending.some((p) => p.expiresAt <= now)) {
+        return { pending: [...current.pending], resolved: [...current.resolved] };
+      }
       const { value } = await transact((state) => ({
         pending: [...state.pending],
         resolved: [...state.resolved],
