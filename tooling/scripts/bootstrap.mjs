@@ -84,7 +84,7 @@ if (run("pnpm", ["install", ...frozen]).status !== 0) {
 const [job, ...rest] = process.argv.slice(2);
 let result;
 if (job === "start") {
-  const args = rest.length > 0 ? rest : ["doctor"];
+  const args = rest.length > 0 ? rest : ["gateway"];
   result = run("pnpm", ["--silent", "run", "claw", ...args]);
 } else if (job === "test") {
   result = run("pnpm", ["--silent", "run", "test:all", ...rest]);

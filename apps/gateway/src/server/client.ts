@@ -18,6 +18,8 @@ export interface GatewayClientOptions {
   readonly headers?: Readonly<Record<string, string>>;
   /** For TLS gateways with a self-signed certificate. */
   readonly ca?: Buffer;
+  /** The local address to connect from (tests use 127.0.0.x to act as distinct clients). */
+  readonly localAddress?: string;
 }
 
 export interface GatewayClient {
@@ -46,6 +48,7 @@ export async function connectGateway(options: GatewayClientOptions): Promise<Gat
     perMessageDeflate: false,
     handshakeTimeout: timeoutMs,
     ...(options.ca ? { ca: options.ca } : {}),
+    ...(options.localAddress ? { localAddress: options.localAddress } : {}),
   });
   const pending = new Map<string, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   const listeners: ((event: string, payload: unknown) => void)[] = [];

@@ -1,0 +1,158 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { connectGateway } from "../../src/server/client";
+import {
+  assertCleanReply,
+  connectFrame,
+  openRaw,
+  startTestGateway,
+  type TestGateway,
+  TOKEN,
+} from "./helpers";
+
+describe("pre-auth limits", () => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await startTestGateway({ limits: { handshakeTimeoutMs: 300, maxPendingPerAddress: 3 } });
+  });
+  afterAll(() => gw.stop());
+
+  it("closes the connection on a pre-auth frame over 64 KiB (1009)", async () => {
+    const socket = await openRaw(gw.url);
+    socket.send(
+      JSON.stringify({
+        type: "req",
+        id: 1,
+        method: "connect",
+        params: { pad: "x".repeat(70 * 1024) },
+      }),
+    );
+    expect((await socket.closed).code).toBe(1009);
+  });
+
+  it("accepts a large frame once authenticated (configured maxPayload)", async () => {
+    const client = await connectGateway({ url: gw.url, token: TOKEN, scopes: ["operator.admin"] });
+    const result = await client.request<{ valid: boolean }>("config.validate", {
+      document: {
+        meta: { lastTouchedVersion: "1" },
+        logging: { level: "info" },
+        pad: "x".repeat(200 * 1024),
+      },
+    });
+    expect(result.valid).toBe(false);
+    await client.close();
+  });
+
+  it("closes a slow handshake (no connect within the timeout)", async () => {
+    const socket = await openRaw(gw.url);
+    const closed = await socket.closed;
+    expect(closed).toMatchObject({ code: 1008, reason: "handshake timeout" });
+  });
+
+  it("caps pending unauthenticated connections per address (429)", async () => {
+    const open = await Promise.all(
+      [1, 2, 3].map(() => openRaw(gw.url, { localAddress: "127.0.0.5" })),
+    );
+    await expect(openRaw(gw.url, { localAddress: "127.0.0.5" })).rejects.toMatchObject({
+      status: 429,
+    });
+    // Another address is not affected.
+    const other = await openRaw(gw.url, { localAddress: "127.0.0.6" });
+    other.ws.close();
+    for (const socket of open) socket.ws.close();
+  });
+
+  it("closes after 10 unauthorized frames", async () => {
+    const socket = await openRaw(gw.url);
+    for (let i = 0; i < 12; i++) socket.send({ type: "req", id: i, method: "health" });
+    const closed = await socket.closed;
+    expect(closed.code).toBe(1008);
+    expect(socket.frames.filter((f) => f.type === "res").length).toBeGreaterThanOrEqual(10);
+  });
+});
+
+describe("malformed frames", () => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await startTestGateway();
+  });
+  afterAll(() => gw.stop());
+
+  it("answers each malformed frame with an error code and keeps serving others", async () => {
+    const bystander = await connectGateway({ url: gw.url, token: TOKEN });
+    const socket = await openRaw(gw.url);
+    socket.send(connectFrame());
+    await socket.next((f) => f.type === "res");
+    const cases: [unknown, string][] = [
+      ["not json", "FRAME_MALFORMED"],
+      ["[1,2,3]", "FRAME_MALFORMED"],
+      ['{"type":"req"}', "FRAME_MALFORMED"],
+      ['{"__proto__":{"admin":true},"type":"req","id":1,"method":"health"}', "FRAME_MALFORMED"],
+      [{ type: "req", id: 2, method: "nope" }, "METHOD_UNKNOWN"],
+      [{ type: "req", id: 3, method: "toString" }, "METHOD_UNKNOWN"],
+      [
+        {
+          type: "req",
+          id: 4,
+          method: "sessions.history",
+          params: { agentId: "../etc", sessionId: "x" },
+        },
+        "PARAMS_INVALID",
+      ],
+      [
+        {
+          type: "req",
+          id: 5,
+          method: "sessions.history",
+          params: { agentId: "main", sessionId: "../../x" },
+        },
+        "PARAMS_INVALID",
+      ],
+      [{ type: "req", id: 6, method: "health", params: { extra: 1 } }, "PARAMS_INVALID"],
+      [{ type: "req", id: 7, method: "connect", params: {} }, "ALREADY_CONNECTED"],
+      [{ type: "req", id: 8, method: "approvals.approve", params: { id: "missing" } }, ""],
+      [
+        '{"type":"req","id":9,"method":"health","params":' +
+          "[".repeat(100) +
+          "]".repeat(100) +
+          "}",
+        "",
+      ],
+    ];
+    for (const [frame, code] of cases) {
+      socket.send(frame);
+      const res = await socket.next((f) => f.type === "res");
+      assertCleanReply(JSON.stringify(res));
+      expect(res.ok).toBe(false);
+      if (code) expect((res.error as { code: string }).code).toBe(code);
+    }
+    socket.ws.send(Buffer.from([1, 2, 3]), { binary: true });
+    expect(await socket.next((f) => f.type === "res")).toMatchObject({
+      error: { code: "FRAME_MALFORMED" },
+    });
+    await expect(bystander.request("health")).resolves.toMatchObject({ ok: true });
+    socket.ws.close();
+    await bystander.close();
+  });
+
+  it("records auth failures in the security event log, without the token", async () => {
+    await connectGateway({ url: gw.url, token: "definitely-wrong-token-0000000" }).catch(
+      () => undefined,
+    );
+    const log = await readFile(join(gw.stateDir, "logs", "security-events.jsonl"), "utf8").catch(
+      () => "",
+    );
+    // Appends are queued; give the chain a moment by polling the file.
+    let text = log;
+    for (let i = 0; i < 50 && !text.includes("auth.failure"); i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      text = await readFile(join(gw.stateDir, "logs", "security-events.jsonl"), "utf8").catch(
+        () => "",
+      );
+    }
+    expect(text).toContain('"auth.failure"');
+    expect(text).not.toContain("definitely-wrong-token");
+    expect(text).not.toContain(TOKEN);
+  });
+});
