@@ -48,7 +48,9 @@ describe("STATE_LAYOUT", () => {
     ]) {
       expect(byPath.get(dir)).toMatchObject({ kind: "dir", mode: 0o700 });
     }
-    expect(byPath.get("claw.json")).toMatchObject({ kind: "file", mode: 0o600 });
+    for (const file of ["claw.json", "exec-approvals.json", "nodes/*", "devices/*", "credentials/*"]) {
+      expect(byPath.get(file)).toMatchObject({ kind: "file", mode: 0o600 });
+    }
     expect(byPath.get("agents/*/sessions")?.pattern).toBe(true);
     for (const entry of STATE_LAYOUT) {
       expect(entry.mode).toBe(entry.kind === "dir" ? STATE_DIR_MODE : STATE_FILE_MODE);
