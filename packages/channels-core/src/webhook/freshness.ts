@@ -54,7 +54,11 @@ export interface ReplayGuardOptions {
 export interface ReplayCheck {
   readonly timestamp: string | number | undefined | null;
   readonly unit?: "s" | "ms";
-  /** The platform's delivery id or nonce; when it has none, the signature itself. */
+  /**
+   * The platform's delivery id or nonce; when it has none, the value `verifyHmacSha256` /
+   * `verifyEd25519` returned (the signature in canonical form), never the header text: one
+   * signature can be written several ways (hex case, base64url padding).
+   */
   readonly id: string | undefined | null;
 }
 
@@ -77,7 +81,9 @@ export function createReplayGuard(options: ReplayGuardOptions): ReplayGuard {
   const toleranceMs = options.toleranceMs ?? DEFAULT_TIMESTAMP_TOLERANCE_MS;
   const seen = createSeenCache({
     clock: options.clock,
-    ttlMs: 2 * toleranceMs,
+    // +1: a request is still fresh when |now - ts| equals the tolerance, so its id must outlive
+    // that last millisecond (the cache forgets an id AT its expiry time).
+    ttlMs: 2 * toleranceMs + 1,
     maxEntries: options.maxEntries ?? DEFAULT_REPLAY_MAX_ENTRIES,
     whenFull: "refuse",
   });

@@ -80,9 +80,10 @@ export interface HmacSha256Check {
 /**
  * Verifies an HMAC-SHA256 webhook signature in constant time. Throws WEBHOOK_SIGNATURE_MISSING,
  * WEBHOOK_SIGNATURE_MALFORMED (wrong prefix, alphabet or length), WEBHOOK_SIGNATURE_INVALID, or
- * WEBHOOK_KEY_INVALID when the secret is too short.
+ * WEBHOOK_KEY_INVALID when the secret is too short. Returns the signature in canonical form
+ * (lower-case hex of its bytes): use that, not the header text, as a replay id.
  */
-export function verifyHmacSha256(check: HmacSha256Check): void {
+export function verifyHmacSha256(check: HmacSha256Check): string {
   const secret =
     typeof check.secret === "string" ? Buffer.from(check.secret, "utf8") : check.secret;
   if (secret.length < MIN_HMAC_SECRET_BYTES) {
@@ -105,6 +106,7 @@ export function verifyHmacSha256(check: HmacSha256Check): void {
       "The request signature does not verify; the request was refused.",
     );
   }
+  return provided.toString("hex");
 }
 
 /**
@@ -205,9 +207,10 @@ export interface Ed25519Check {
 /**
  * Verifies an Ed25519 signature with node:crypto (OpenSSL rejects non-canonical, malleable `S`).
  * Throws WEBHOOK_SIGNATURE_MISSING, WEBHOOK_SIGNATURE_MALFORMED (not 64 bytes) or
- * WEBHOOK_SIGNATURE_INVALID.
+ * WEBHOOK_SIGNATURE_INVALID. Returns the signature in canonical form (lower-case hex of its
+ * bytes): use that, not the header text, as a replay id.
  */
-export function verifyEd25519(check: Ed25519Check): void {
+export function verifyEd25519(check: Ed25519Check): string {
   if (check.publicKey.asymmetricKeyType !== "ed25519" || check.publicKey.type !== "public") {
     throw channelErrors.error("WEBHOOK_KEY_INVALID", "The key is not an Ed25519 public key.");
   }
@@ -229,4 +232,5 @@ export function verifyEd25519(check: Ed25519Check): void {
       "The request signature does not verify; the request was refused.",
     );
   }
+  return signature.toString("hex");
 }
