@@ -14,7 +14,11 @@ beforeEach(async () => {
   stateDir = await mkdtemp(join(tmpdir(), "claw-audit-cli-"));
   await ensureStateDir(stateDir);
   logFile = join(stateDir, "logs", "security-events.jsonl");
-  const log = createSecurityEventLog({ file: logFile, clock: createFakeClock(), redactor: createRedactor() });
+  const log = createSecurityEventLog({
+    file: logFile,
+    clock: createFakeClock(),
+    redactor: createRedactor(),
+  });
   for (let i = 0; i < 3; i++) await log.append({ type: "auth.failure", data: { attempt: i } });
 });
 afterEach(async () => {
@@ -26,7 +30,10 @@ describe("claw audit verify", () => {
     const run = await runCli(["--state-dir", stateDir, "audit", "verify"]);
     expect(run.exitCode).toBe(0);
     expect(run.stdout).toMatch(/ok: 3 records/);
-    const json = (await runCli(["--state-dir", stateDir, "audit", "verify", "--json"])).json<{ ok: boolean; records: number }>();
+    const json = (await runCli(["--state-dir", stateDir, "audit", "verify", "--json"])).json<{
+      ok: boolean;
+      records: number;
+    }>();
     expect(json).toMatchObject({ ok: true, records: 3 });
   });
 

@@ -48,7 +48,13 @@ describe("STATE_LAYOUT", () => {
     ]) {
       expect(byPath.get(dir)).toMatchObject({ kind: "dir", mode: 0o700 });
     }
-    for (const file of ["claw.json", "exec-approvals.json", "nodes/*", "devices/*", "credentials/*"]) {
+    for (const file of [
+      "claw.json",
+      "exec-approvals.json",
+      "nodes/*",
+      "devices/*",
+      "credentials/*",
+    ]) {
       expect(byPath.get(file)).toMatchObject({ kind: "file", mode: 0o600 });
     }
     expect(byPath.get("agents/*/sessions")?.pattern).toBe(true);

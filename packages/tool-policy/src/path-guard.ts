@@ -26,7 +26,7 @@ export interface ResolvedPath {
 const MAX_PATH = 4096;
 const UNICODE_SPACES = /[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]/g;
 
-function escape(message: string, requested: string): Error {
+function escapeError(message: string, requested: string): Error {
   return toolPolicyErrors.error(
     "TOOL_POLICY_PATH_ESCAPE",
     `${message}; stay inside the workspace.`,
@@ -68,28 +68,29 @@ function lexical(
   let text = requested.replace(UNICODE_SPACES, " ");
   if (text.startsWith("@")) text = text.slice(1);
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text) || /^file:/i.test(text))
-    throw escape("URLs (file://, http://, …) are not paths", requested);
+    throw escapeError("URLs (file://, http://, …) are not paths", requested);
   if (text.startsWith("~")) {
-    if (text !== "~" && !text.startsWith("~/")) throw escape("~user paths are refused", requested);
-    if (options.homeDir === undefined) throw escape("~ cannot be expanded here", requested);
+    if (text !== "~" && !text.startsWith("~/"))
+      throw escapeError("~user paths are refused", requested);
+    if (options.homeDir === undefined) throw escapeError("~ cannot be expanded here", requested);
     text = join(options.homeDir, text.slice(1));
   }
   let absolute = resolve(root, text);
   // An absolute path may name the root by its real path (e.g. when the root is itself a link).
   if (!inside(root, absolute) && inside(realRoot, absolute))
     absolute = join(root, relative(realRoot, absolute));
-  if (!inside(root, absolute)) throw escape("Path escapes the workspace root", requested);
+  if (!inside(root, absolute)) throw escapeError("Path escapes the workspace root", requested);
   // A name that is harmless here could become `..` or `/` on a filesystem that normalises
   // Unicode (fullwidth dots and slashes, one-dot leaders …): refuse if the normalised form escapes.
   const normalised = text.normalize("NFKC");
   if (normalised !== text) {
     if (!inside(root, resolve(root, normalised)))
-      throw escape("Path escapes the workspace root after Unicode normalisation", requested);
+      throw escapeError("Path escapes the workspace root after Unicode normalisation", requested);
     if (normalised.split(/[/\\]/).some((part) => part === ".." || part === "."))
-      throw escape("Path contains a component that normalises to a dot segment", requested);
+      throw escapeError("Path contains a component that normalises to a dot segment", requested);
   }
   if (text.includes("\\") && text.split("\\").some((part) => part === ".."))
-    throw escape("Path contains a backslash-separated ..", requested);
+    throw escapeError("Path contains a backslash-separated ..", requested);
   return absolute;
 }
 
@@ -132,8 +133,8 @@ export async function resolveInsideRoot(
     const linkTarget = await readlinkOrChanged(next);
     if (isFinal) {
       if (!inside(realRoot, resolve(current, linkTarget)))
-        throw escape("Final symlink points outside the workspace root", requested);
-      throw escape("Path is a symlink; refer to its target instead", requested);
+        throw escapeError("Final symlink points outside the workspace root", requested);
+      throw escapeError("Path is a symlink; refer to its target instead", requested);
     }
     // A parent symlink: let the kernel resolve it, then check where it really lands.
     let real: string | undefined;
@@ -146,25 +147,25 @@ export async function resolveInsideRoot(
     if (real === undefined) {
       const pointed = resolve(current, linkTarget);
       if (!inside(realRoot, pointed))
-        throw escape("A dangling symlink points outside the workspace root", requested);
-      throw escape("A parent directory is a dangling symlink", requested);
+        throw escapeError("A dangling symlink points outside the workspace root", requested);
+      throw escapeError("A parent directory is a dangling symlink", requested);
     }
     if (!inside(realRoot, real))
-      throw escape("A parent symlink points outside the workspace root", requested);
+      throw escapeError("A parent symlink points outside the workspace root", requested);
     current = real;
   }
-  if (!inside(realRoot, current)) throw escape("Path escapes the workspace root", requested);
+  if (!inside(realRoot, current)) throw escapeError("Path escapes the workspace root", requested);
   if (exists) {
     const info = await lstatOrUndefined(current);
     if (!info) exists = false;
     else {
       if (info.isFile() && info.nlink > 1 && (options.op === "write" || options.op === "create"))
-        throw escape(
+        throw escapeError(
           "File has more than one hard link; writing it could change a file outside the root",
           requested,
         );
       if ((options.op === "write" || options.op === "unlink") && current === realRoot)
-        throw escape("The workspace root itself cannot be written or removed", requested);
+        throw escapeError("The workspace root itself cannot be written or removed", requested);
     }
   }
   return Object.freeze({

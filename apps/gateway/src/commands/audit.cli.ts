@@ -12,7 +12,11 @@ export function registerAuditCommands(program: Command, ctx: CliContext): void {
     .action(async (file: string | undefined, options: { json?: boolean }, command: Command) => {
       await runAction(ctx, options, async () => {
         const { verifyAuditLog } = await import("./audit");
-        await verifyAuditLog(ctx, { file, json: options.json === true, globals: command.optsWithGlobals() });
+        await verifyAuditLog(ctx, {
+          file,
+          json: options.json === true,
+          globals: command.optsWithGlobals(),
+        });
       });
     });
 }

@@ -11,7 +11,10 @@ export async function verifyAuditLog(
 ): Promise<void> {
   const file =
     options.file === undefined
-      ? join(statePaths(resolveCliPaths(ctx, options.globals).stateDir).logs, "security-events.jsonl")
+      ? join(
+          statePaths(resolveCliPaths(ctx, options.globals).stateDir).logs,
+          "security-events.jsonl",
+        )
       : options.file;
   const result = await verifySecurityLog(file);
   if (!result.ok) ctx.exitCode = 2;
@@ -24,12 +27,24 @@ export async function verifyAuditLog(
     return;
   }
   if (result.ok) {
-    writeLine(ctx, `ok: ${result.records} records (${result.firstSeq}…${result.lastSeq}) in ${result.files.length} file(s), chain intact.`);
-    writeLine(ctx, `head hash: ${result.headHash} (record it elsewhere to detect a wholesale rewrite later)`);
+    writeLine(
+      ctx,
+      `ok: ${result.records} records (${result.firstSeq}…${result.lastSeq}) in ${result.files.length} file(s), chain intact.`,
+    );
+    writeLine(
+      ctx,
+      `head hash: ${result.headHash} (record it elsewhere to detect a wholesale rewrite later)`,
+    );
   } else {
     const problem = result.problem!;
-    writeLine(ctx, `TAMPERED: ${problem.file}${problem.line > 0 ? ` line ${problem.line}` : ""}: ${problem.reason}.`);
-    writeLine(ctx, "Keep the files as evidence; a new chain starts when the damaged file is moved aside.");
+    writeLine(
+      ctx,
+      `TAMPERED: ${problem.file}${problem.line > 0 ? ` line ${problem.line}` : ""}: ${problem.reason}.`,
+    );
+    writeLine(
+      ctx,
+      "Keep the files as evidence; a new chain starts when the damaged file is moved aside.",
+    );
   }
   for (const note of result.notes) writeLine(ctx, `note: ${note}`);
 }

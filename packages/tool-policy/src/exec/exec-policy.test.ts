@@ -104,12 +104,15 @@ describe("safe bin flag profiles", () => {
 describe("shell parser binding", () => {
   it("keeps the operator numbers of this mvdan-sh build", () => {
     const file = parseShell("a > f");
-    const stmt = (file?.Stmts as { Redirs: { Op: number }[] }[])[0];
+    const stmt = ((file?.Stmts ?? []) as { Redirs: { Op: number }[] }[])[0];
     expect(stmt?.Redirs[0]?.Op).toBe(REDIRECT.RdrOut);
     expect(parseShell("echo 'unterminated")).toBeUndefined();
     const opOf = (src: string) =>
-      (parseShell(src)?.Stmts as { Cmd: { Args: { Parts: { Exp: { Op: number } }[] }[] } }[])[0]
-        ?.Cmd.Args[1]?.Parts[0]?.Exp.Op;
+      (
+        (parseShell(src)?.Stmts ?? []) as {
+          Cmd: { Args: { Parts: { Exp: { Op: number } }[] }[] };
+        }[]
+      )[0]?.Cmd.Args[1]?.Parts[0]?.Exp.Op;
     expect(opOf("echo ${x:-a}")).toBe(71);
     expect(opOf("echo ${x:=a}")).toBe(75);
     expect(opOf("echo ${x@P}")).toBe(84);
