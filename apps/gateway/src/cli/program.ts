@@ -9,6 +9,7 @@ import { registerGatewayTokenCommands } from "../commands/gateway-token.cli";
 import { registerPairingCommands } from "../commands/pairing.cli";
 import { registerSandboxCommands } from "../commands/sandbox.cli";
 import { registerSecurityCommands } from "../commands/security.cli";
+import { registerStatusCommands } from "../commands/status.cli";
 import { registerToolsCommands } from "../commands/tools.cli";
 import type { CliContext } from "./context";
 
@@ -41,6 +42,7 @@ export function createProgram(ctx: CliContext): Command {
   registerGatewayTokenCommands(program, ctx);
   registerPairingCommands(program, ctx);
   registerSandboxCommands(program, ctx);
+  registerStatusCommands(program, ctx);
   registerSecurityCommands(program, ctx);
   registerToolsCommands(program, ctx);
 

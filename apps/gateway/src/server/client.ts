@@ -22,6 +22,9 @@ export interface GatewayClientOptions {
   readonly localAddress?: string;
 }
 
+/** Options a caller may add to a target's connection. */
+export type ClientOptionsFor = Partial<Pick<GatewayClientOptions, "clientId" | "headers" | "ca">>;
+
 export interface GatewayClient {
   readonly hello: Record<string, unknown>;
   request<T = unknown>(method: string, params?: unknown): Promise<T>;

@@ -1,4 +1,5 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { HostInfo } from "@claw/auth";
@@ -27,6 +28,18 @@ export interface TestGateway {
   stop(): Promise<void>;
 }
 
+/** A port nothing listens on right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
 export async function makeStateDir(): Promise<string> {
   return join(await mkdtemp(join(tmpdir(), "claw-gw-")), "state");
 }
@@ -38,6 +51,8 @@ export async function startTestGateway(
     readonly limits?: Partial<GatewayLimits>;
     readonly env?: Record<string, string>;
     readonly stateDir?: string;
+    /** Default 0 (a random port); undefined takes gateway.port from the config. */
+    readonly port?: number | undefined;
   } = {},
 ): Promise<TestGateway> {
   const stateDir = options.stateDir ?? (await makeStateDir());
@@ -56,7 +71,7 @@ export async function startTestGateway(
     clock: systemClock,
     random: systemRandom,
     version: "0.0.0-test",
-    port: 0,
+    port: "port" in options ? options.port : 0,
     hostInfo: LOOPBACK_HOST,
     onHook: (hook) => hooks.push(hook),
     ...(options.limits ? { limits: options.limits } : {}),

@@ -1,11 +1,10 @@
 import { spawn } from "node:child_process";
 import { readFile, stat } from "node:fs/promises";
-import { createServer } from "node:net";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { GatewayRefusedError } from "../../src/server/start";
 import { runCli } from "../helpers/run-cli";
-import { makeStateDir, startTestGateway, TOKEN } from "./helpers";
+import { freePort, makeStateDir, startTestGateway, TOKEN } from "./helpers";
 
 const ROOT = resolve(import.meta.dirname, "../../../..");
 
@@ -81,17 +80,6 @@ describe("startup refusals for exposed configs", () => {
     expect(result.stderr).toContain("GATEWAY_BAD_OPTION");
   });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolvePort(port));
-    });
-  });
-}
 
 describe("npm start: the gateway on a fresh state dir", () => {
   it("bootstrap's default job is `claw gateway`", async () => {
