@@ -1005,6 +1005,7 @@ export async function createAgentRuntime(deps: AgentRuntimeDeps): Promise<AgentR
       return { runId, sessionKey, done };
     },
     async close() {
+      if (closed) return;
       closed = true;
       unsubscribeApprovals();
       for (const abort of [...waits]) abort();

@@ -36,12 +36,18 @@ const turnSchema = z
   );
 export const scriptSchema = z.union([
   z.array(turnSchema).max(MAX_TURNS),
-  z.strictObject({ turns: z.array(turnSchema).max(MAX_TURNS), repeat: z.boolean().default(false) }),
+  z.strictObject({
+    turns: z.array(turnSchema).max(MAX_TURNS),
+    repeat: z.boolean().default(false),
+    /** Each session follows the script from its own start (default: one position for all sessions). */
+    perSession: z.boolean().default(false),
+  }),
 ]);
 export type ScriptTurn = z.output<typeof turnSchema>;
 export interface Script {
   readonly turns: readonly ScriptTurn[];
   readonly repeat: boolean;
+  readonly perSession: boolean;
 }
 
 export const NO_SCRIPT_REPLY =
@@ -62,8 +68,8 @@ export function parseScript(value: unknown): Script {
     );
   }
   return Array.isArray(result.data)
-    ? { turns: result.data, repeat: false }
-    : { turns: result.data.turns, repeat: result.data.repeat };
+    ? { turns: result.data, repeat: false, perSession: false }
+    : { turns: result.data.turns, repeat: result.data.repeat, perSession: result.data.perSession };
 }
 
 /** Reads and validates a JSON5 script file (bounded size). */
@@ -84,8 +90,8 @@ export interface ScriptedProvider extends ModelProvider {
 }
 
 /**
- * The built-in `local/scripted` model: each call takes the session's next turn of the script,
- * deterministically. Without a script it explains how to configure a real model. With `repeat`
+ * The built-in `local/scripted` model: each call takes the next turn of the script (one position
+ * for all sessions, or one per session with `perSession`), deterministically. Without a script it explains how to configure a real model. With `repeat`
  * the script starts over when it ends; otherwise the model says the script is finished.
  */
 export function createScriptedProvider(script: Script | undefined): ScriptedProvider {
@@ -107,7 +113,7 @@ export function createScriptedProvider(script: Script | undefined): ScriptedProv
         request.onDelta?.(NO_SCRIPT_REPLY);
         return { text: NO_SCRIPT_REPLY, toolCalls: [], stopReason: "end" };
       }
-      const key = request.sessionKey ?? "";
+      const key = script.perSession ? (request.sessionKey ?? "") : "";
       let position = positions.get(key) ?? 0;
       if (position >= script.turns.length) {
         if (!script.repeat) {

@@ -15,6 +15,8 @@ export interface FakeModelServer {
   readonly requests: RecordedRequest[];
   /** Answers for the next requests, in order; the last one repeats. */
   enqueue(...handlers: FakeHandler[]): void;
+  /** Forgets queued handlers and recorded requests. */
+  reset(): void;
   close(): Promise<void>;
 }
 
@@ -48,6 +50,10 @@ export async function startFakeModelServer(): Promise<FakeModelServer> {
     baseUrl: `http://127.0.0.1:${port}`,
     requests,
     enqueue: (...handlers) => queue.push(...handlers),
+    reset: () => {
+      queue.length = 0;
+      requests.length = 0;
+    },
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();

@@ -47,6 +47,7 @@ export async function createHarness(
     guardedFetch?: GuardedFetch;
     sessionAccess?: SessionAccessMode;
     approvalPollMs?: number;
+    approvalTimeoutMs?: number;
   } = {},
 ): Promise<Harness> {
   const stateDir = await mkdtemp(join(tmpdir(), "claw-agent-"));
@@ -67,6 +68,7 @@ export async function createHarness(
     file: execApprovalsPath(stateDir),
     clock: systemClock,
     random: systemRandom,
+    ...(options.approvalTimeoutMs === undefined ? {} : { timeoutMs: options.approvalTimeoutMs }),
   });
   const adapter = createMemoryAdapter();
   const abort = new AbortController();
