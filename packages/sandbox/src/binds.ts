@@ -1,4 +1,5 @@
 import { posix } from "node:path";
+import { STATE_LAYOUT } from "@claw/state";
 
 /** Container paths the sandbox mounts itself; a configured bind may not land on or under them. */
 export const RESERVED_TARGETS: readonly string[] = ["/workspace", "/agent"];
@@ -15,7 +16,25 @@ export const DENIED_HOST_PATHS: readonly string[] = [
   "/var/run",
   "/var/lib/docker",
   "/var/lib/containerd",
+  "/var/lib/containers",
+  "/var/lib/kubelet",
+  "/var/snap/docker",
+  "/var/root",
+  // macOS: /etc, /var and /tmp are symlinks into /private, which Docker Desktop shares.
+  "/private/etc",
+  "/private/var/run",
+  "/private/var/root",
 ];
+
+/**
+ * The top-level entries of Claw's state dir (credentials, identity, agents, sandboxes, …): an agent
+ * workspace may live inside the state dir, but never on or inside one of these (nor a dot-entry).
+ */
+const STATE_ENTRY_NAMES: ReadonlySet<string> = new Set(
+  STATE_LAYOUT.map((entry) => entry.path.split("/")[0] ?? "")
+    .filter((name) => name !== "")
+    .map((name) => name.toLowerCase()),
+);
 
 /** Directory or file names that hold credentials; a bind source containing one is refused. */
 export const DENIED_SEGMENTS: readonly string[] = [
@@ -94,7 +113,9 @@ export function checkBindSource(
   }
   if (!source.startsWith("/")) return `bind source "${source}" is not an absolute path`;
   if (source.includes("\0")) return "bind source contains a NUL byte";
-  const path = normalizeAbsolute(source);
+  // Compared in lower case: on a case-insensitive file system (macOS, Windows hosts of Docker
+  // Desktop) "/ETC" or ".SSH" is the denied path itself. Refusing "/Etc" on Linux costs nothing.
+  const path = normalizeAbsolute(source).toLowerCase();
   if (path === "/") return 'bind source "/" would expose the whole host';
   for (const denied of DENIED_HOST_PATHS) {
     const rel = relation(path, denied);
@@ -112,21 +133,28 @@ export function checkBindSource(
     return `bind source "${source}" is a socket; a container socket (e.g. docker.sock) is a host escape`;
   }
   if (context.homeDir?.startsWith("/")) {
-    const home = normalizeAbsolute(context.homeDir);
+    const home = normalizeAbsolute(context.homeDir).toLowerCase();
     if (home !== "/" && isSameOrInside(home, path)) {
       return `bind source "${source}" would expose the home directory (and its credentials)`;
     }
   }
   for (const parent of HOME_PARENTS) {
-    if (path === parent || posix.dirname(path) === parent) {
+    const lower = parent.toLowerCase();
+    if (path === lower || posix.dirname(path) === lower) {
       return `bind source "${source}" would expose a whole home directory; mount a project folder inside it`;
     }
   }
   if (context.stateDir?.startsWith("/")) {
-    const stateDir = normalizeAbsolute(context.stateDir);
+    const stateDir = normalizeAbsolute(context.stateDir).toLowerCase();
     const rel = relation(path, stateDir);
     if (rel !== undefined && !(rel === "inside" && context.allowInsideStateDir)) {
       return describe(source, "the Claw state directory", rel);
+    }
+    if (rel === "inside") {
+      const entry = path.slice(stateDir === "/" ? 1 : stateDir.length + 1).split("/")[0] ?? "";
+      if (STATE_ENTRY_NAMES.has(entry) || entry.startsWith(".")) {
+        return `bind source "${source}" is Claw's own state (${entry}), which is never mounted into a sandbox`;
+      }
     }
   }
   return undefined;
