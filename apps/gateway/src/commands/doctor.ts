@@ -4,6 +4,7 @@ import { isClawError } from "@claw/core";
 import type { CliContext } from "../cli/context";
 import { writeJson, writeLine } from "../cli/output";
 import { type CliPaths, type GlobalPathOptions, resolveCliPaths } from "../cli/paths";
+import { GATEWAY_DOCTOR_CHECKS } from "./doctor-gateway";
 
 export type DoctorStatus = "ok" | "warn" | "fail";
 
@@ -171,7 +172,12 @@ const configModesCheck: DoctorCheck = {
 };
 
 /** The checks, in order. Later issues add theirs here (the order matters: `config` fills `input.config`). */
-export const DOCTOR_CHECKS: readonly DoctorCheck[] = [stateDirCheck, configCheck, configModesCheck];
+export const DOCTOR_CHECKS: readonly DoctorCheck[] = [
+  stateDirCheck,
+  configCheck,
+  configModesCheck,
+  ...GATEWAY_DOCTOR_CHECKS,
+];
 
 /** What doctor's flags ask it to do before checking. */
 export const DOCTOR_ACTIONS: readonly DoctorAction[] = [

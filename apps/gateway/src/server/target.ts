@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { readHostInfo, resolveAuthMode, resolveExposure } from "@claw/auth";
 import { loadConfig } from "@claw/config";
 import { type ClientOptionsFor, connectGateway, type GatewayClient } from "./client";
@@ -29,8 +30,13 @@ export async function resolveGatewayTarget(options: {
     authMode === "token"
       ? (gateway.auth.token ?? (await readStoredGatewayToken(options.stateDir)))
       : undefined;
+  // Without any token yet, the gateway would generate one at start: decide exposure as it would.
+  const effectiveToken =
+    authMode === "token" ? (token ?? randomBytes(32).toString("hex")) : undefined;
   const effective =
-    token === undefined ? gateway : { ...gateway, auth: { ...gateway.auth, token } };
+    effectiveToken === undefined
+      ? gateway
+      : { ...gateway, auth: { ...gateway.auth, token: effectiveToken } };
   const decision = resolveExposure(effective, await readHostInfo());
   if (!decision.ok) return undefined;
   const first = decision.listeners[0]!;
