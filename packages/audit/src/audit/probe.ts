@@ -1,6 +1,4 @@
 import type { IncomingHttpHeaders } from "node:http";
-import { request as httpRequest } from "node:http";
-import { request as httpsRequest } from "node:https";
 import type { ClawConfig } from "@claw/config";
 import { type AuditFinding, finding } from "./types";
 
@@ -34,13 +32,15 @@ function probeHost(config: ClawConfig): string {
   return "127.0.0.1";
 }
 
-function send(
+async function send(
   options: { host: string; port: number; tls: boolean; timeoutMs: number },
   path: string,
   headers: Record<string, string>,
 ): Promise<ProbeResponse> {
+  // Loaded on first use: an audit without --deep never loads the HTTP stack.
+  const { request: open } = options.tls ? await import("node:https") : await import("node:http");
   return new Promise((resolve, reject) => {
-    const request = (options.tls ? httpsRequest : httpRequest)({
+    const request = open({
       host: options.host,
       port: options.port,
       path,
