@@ -37,9 +37,10 @@ const specArb = fc.record({
   accountGroupOpen: fc.boolean(),
 });
 
+type SpecOf<A> = A extends fc.Arbitrary<infer T> ? T : never;
 type Fixer = (targets: readonly ModeTarget[]) => Promise<AuditFix[]>;
 
-async function fixTwice(spec: fc.Infer<typeof specArb>, fixer: Fixer) {
+async function fixTwice(spec: SpecOf<typeof specArb>, fixer: Fixer) {
   const fixture = await buildFixture({
     config: {
       logging: { redactSensitive: spec.redactOff ? "off" : "tools" },
