@@ -32,6 +32,7 @@ import type { PairingStore } from "@claw/pairing";
 import type { ApprovalEvent, ExecApprovalStore } from "@claw/tool-policy";
 import type { Logger } from "pino";
 import { type WebSocket, WebSocketServer } from "ws";
+import { CHAT_EVENT_NAMES, type ChatService } from "../agent/webchat";
 import { gatewayErrors } from "./errors";
 import { type AcceptedHook, createHooksHandler } from "./hooks";
 import { headerString, parseTarget, refuseUpgrade, sendError, sendJson } from "./http-util";
@@ -114,6 +115,8 @@ export interface GatewayServerOptions {
   readonly loadConfig: () => Promise<LoadedConfig>;
   readonly securityEvent?: (event: SecurityEvent) => void;
   readonly onHook?: (hook: AcceptedHook) => void;
+  /** The agent runtime's webchat seam: registers chat.send and its events (src/agent/webchat.ts). */
+  readonly chat?: ChatService;
   readonly tls?: { readonly cert: Buffer; readonly key: Buffer };
   readonly limits?: Partial<GatewayLimits>;
   readonly version: string;
@@ -233,6 +236,7 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
     secrets: [gateway.auth.token, gateway.auth.password, options.hooks.token].filter(
       (s): s is string => s !== undefined,
     ),
+    chat: options.chat,
   };
 
   // ---- WebSocket ----------------------------------------------------------------------------
@@ -294,10 +298,23 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
   };
 
   const subscribeEvents = (connection: Connection) => {
-    if (!hasScope(connection.scopes, "operator.approvals")) return;
-    connection.unsubscribe = options.approvals.subscribe((event: ApprovalEvent) => {
-      emit(connection, event.type, { approval: event.approval });
-    });
+    const offs: (() => void)[] = [];
+    // Webchat replies stream to every operator that may read sessions.
+    if (options.chat !== undefined && hasScope(connection.scopes, "operator.read")) {
+      offs.push(options.chat.subscribe((event) => emit(connection, event.type, event)));
+    }
+    if (hasScope(connection.scopes, "operator.approvals")) {
+      offs.push(
+        options.approvals.subscribe((event: ApprovalEvent) => {
+          emit(connection, event.type, { approval: event.approval });
+        }),
+      );
+    }
+    if (offs.length > 0) {
+      connection.unsubscribe = () => {
+        for (const off of offs) off();
+      };
+    }
   };
 
   const handleConnect = async (connection: Connection, id: FrameId, rawParams: unknown) => {
@@ -409,7 +426,13 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
       },
       features: {
         methods: METHOD_NAMES.filter((name) => hasScope(connection.scopes, METHODS[name]!.scope)),
-        events: ["approval.requested", "approval.resolved", "hook.received", "shutdown"],
+        events: [
+          "approval.requested",
+          "approval.resolved",
+          "hook.received",
+          "shutdown",
+          ...(options.chat === undefined ? [] : CHAT_EVENT_NAMES),
+        ],
       },
       limits: {
         maxPayload: limits.maxPayload,
@@ -465,7 +488,15 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
     connection.inFlight++;
     inFlightWs++;
     try {
-      reply(connection, id, await definition.handler(parsed.data, services));
+      reply(
+        connection,
+        id,
+        await definition.handler(parsed.data, services, {
+          connectionId: connection.id,
+          clientId: connection.clientId,
+          deviceId: connection.deviceId,
+        }),
+      );
     } catch (error) {
       if (isClawError(error) && error.category !== "internal") {
         replyError(connection, id, {

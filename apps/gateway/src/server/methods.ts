@@ -15,6 +15,8 @@ import { DEFAULT_ACCOUNT_ID, type PairingStore, pairingErrors } from "@claw/pair
 import { statePaths } from "@claw/state";
 import type { ExecApprovalStore } from "@claw/tool-policy";
 import { z } from "zod";
+import { runtimeErrors } from "../agent/errors";
+import { type ChatService, chatSendParamsSchema } from "../agent/webchat";
 import type { OperatorScope } from "./protocol";
 
 /** What every method may use. Built once by the server. */
@@ -30,12 +32,25 @@ export interface MethodServices {
   loadConfig(): Promise<LoadedConfig>;
   /** Secrets to hide in anything shown (effective gateway token or password, hooks token). */
   readonly secrets: readonly string[];
+  /** The agent runtime's webchat seam (src/agent/webchat.ts); absent when no runtime runs. */
+  readonly chat?: ChatService | undefined;
+}
+
+/** Who called a method (for methods that act per client, such as chat.send). */
+export interface MethodCaller {
+  readonly connectionId: string;
+  readonly clientId: string | undefined;
+  readonly deviceId: string | undefined;
 }
 
 export interface MethodDefinition<S extends z.ZodType = z.ZodType> {
   readonly scope: OperatorScope;
   readonly params: S;
-  readonly handler: (params: z.output<S>, services: MethodServices) => Promise<unknown>;
+  readonly handler: (
+    params: z.output<S>,
+    services: MethodServices,
+    caller: MethodCaller,
+  ) => Promise<unknown>;
 }
 
 function define<S extends z.ZodType>(definition: MethodDefinition<S>): MethodDefinition {
@@ -141,6 +156,19 @@ async function resolvePairing(
 
 /** Every method, its scope and its params. `connect` is handled by the server itself. */
 export const METHODS: Readonly<Record<string, MethodDefinition>> = {
+  // Webchat: the operator talks to an agent; the reply streams as chat.delta / chat.final events.
+  "chat.send": define({
+    scope: "operator.write",
+    params: chatSendParamsSchema,
+    handler: async (params, services, caller) => {
+      if (services.chat === undefined) {
+        throw runtimeErrors.error("AGENT_STOPPED", "This gateway runs no agent runtime.");
+      }
+      return services.chat.send(params, {
+        clientId: caller.deviceId ?? caller.clientId ?? caller.connectionId,
+      });
+    },
+  }),
   health: define({
     scope: "operator.read",
     params: empty,

@@ -1,4 +1,5 @@
 import { open, readFile } from "node:fs/promises";
+import { homedir } from "node:os";
 import { join } from "node:path";
 import { createRedactor, createSecurityEventLog, type SecurityEvent } from "@claw/audit";
 import {
@@ -16,11 +17,23 @@ import {
 } from "@claw/auth";
 import { type ClawConfig, type LoadedConfig, loadConfig } from "@claw/config";
 import type { Clock, Random } from "@claw/core";
-import { createPairingStore } from "@claw/pairing";
+import { createPairingStore, type PairingStore } from "@claw/pairing";
+import { createDockerEngine, createSandboxManager } from "@claw/sandbox";
 import { ensureStateDir, readJsonFile, statePaths } from "@claw/state";
-import { createExecApprovalStore, execApprovalsPath } from "@claw/tool-policy";
+import {
+  createExecApprovalStore,
+  type ExecApprovalStore,
+  execApprovalsPath,
+} from "@claw/tool-policy";
+import { createAgentRuntime } from "../agent/runtime";
+import { createChatService } from "../agent/webchat";
 import { gatewayErrors } from "./errors";
-import { createGatewayServer, type GatewayAddress, type GatewayLimits } from "./gateway-server";
+import {
+  createGatewayServer,
+  type GatewayAddress,
+  type GatewayLimits,
+  type GatewayServer,
+} from "./gateway-server";
 import type { AcceptedHook } from "./hooks";
 import { createGatewayLogger } from "./logger";
 
@@ -70,6 +83,8 @@ export interface StartGatewayOptions {
   readonly hostInfo?: HostInfo;
   readonly limits?: Partial<GatewayLimits>;
   readonly onHook?: (hook: AcceptedHook) => void;
+  /** The operator's home dir (sandbox bind refusals, `~` in workspaces); default os.homedir(). */
+  readonly homeDir?: string;
 }
 
 export interface StartedGateway {
@@ -80,6 +95,10 @@ export interface StartedGateway {
   readonly tokenPath: string | undefined;
   readonly wroteBaselineConfig: boolean;
   readonly logFile: string | undefined;
+  /** The stores the server works on (the agent loop requests approvals through the same instance, so its events reach clients). */
+  readonly stores: { readonly pairing: PairingStore; readonly approvals: ExecApprovalStore };
+  /** Mounts a channel adapter's webhook route under /channels/. */
+  readonly mountRoute: GatewayServer["mountRoute"];
   /** Graceful stop: no new connections, in-flight requests finish (bounded), logs flushed. */
   stop(timeoutMs?: number): Promise<void>;
 }
@@ -263,6 +282,21 @@ export async function startGateway(options: StartGatewayOptions): Promise<Starte
     clock,
     random: options.random,
   });
+  // The agent runtime (src/agent): agents, models, the policed tool loop; webchat via chat.send.
+  const homeDir = options.homeDir ?? homedir();
+  const runtime = await createAgentRuntime({
+    config,
+    rawConfig: loaded.raw,
+    stateDir,
+    homeDir,
+    clock,
+    random: options.random,
+    redactor,
+    securityLog,
+    pairing,
+    approvals,
+    sandbox: createSandboxManager({ docker: createDockerEngine(), stateDir, homeDir, clock }),
+  });
   const server = createGatewayServer({
     gateway,
     hooks,
@@ -276,6 +310,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Starte
     approvals,
     loadConfig: () => loadConfig({ path: configPath, env }),
     securityEvent,
+    chat: createChatService(runtime),
     version: options.version,
     ...(options.onHook ? { onHook: options.onHook } : {}),
     ...(tls ? { tls } : {}),
@@ -285,6 +320,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Starte
   try {
     addresses = await server.listen();
   } catch (error) {
+    await runtime.close();
     log.close();
     throw error;
   }
@@ -306,10 +342,13 @@ export async function startGateway(options: StartGatewayOptions): Promise<Starte
     tokenPath,
     wroteBaselineConfig,
     logFile: log.file.path,
+    stores: { pairing, approvals },
+    mountRoute: (prefix, route) => server.mountRoute(prefix, route),
     stop(timeoutMs = 10_000) {
       stopping ??= (async () => {
         log.logger.info("gateway stopping");
         await server.close(timeoutMs);
+        await runtime.close();
         await securityQueue;
         log.logger.info("gateway stopped");
         log.close();
