@@ -228,9 +228,14 @@ export function createSandboxManager(options: SandboxManagerOptions): SandboxMan
     try {
       id = await engine.createContainer(spec.options);
     } catch (error) {
-      // Another process created the same name first: use it if it is ours and current.
+      // Another process created the same name first: use it if it is ours, current and this scope's.
       const existing = await engine.inspectContainer(spec.name);
-      if (existing?.labels[LABELS.configHash] !== spec.configHash) throw error;
+      if (
+        existing?.labels[LABELS.configHash] !== spec.configHash ||
+        existing.labels[LABELS.owner] !== owner ||
+        existing.labels[LABELS.scopeKey] !== request.scopeKey
+      )
+        throw error;
       id = existing.id;
     }
     await engine.startContainer(id);
@@ -263,6 +268,13 @@ export function createSandboxManager(options: SandboxManagerOptions): SandboxMan
       throw sandboxErrors.error(
         "SANDBOX_CONTAINER_FAILED",
         `A container named ${spec.name} belongs to another Claw state dir or to something else; remove it (docker rm -f ${spec.name}) or use another scope.`,
+      );
+    }
+    if (container !== undefined && container.labels[LABELS.scopeKey] !== request.scopeKey) {
+      // Never hand one scope another scope's container (and workspace), whatever the names say.
+      throw sandboxErrors.error(
+        "SANDBOX_CONTAINER_FAILED",
+        `The container named ${spec.name} serves another scope; remove it (docker rm -f ${spec.name}).`,
       );
     }
     let configOutdated = false;

@@ -43,9 +43,9 @@ describe("containerNameFor", () => {
 
   it("keeps a readable slug", () => {
     expect(containerNameFor("session:agent:main:telegram:direct:42")).toMatch(
-      /^claw-sbx-session-agent-main-telegram-dire-[0-9a-f]{12}$/,
+      /^claw-sbx-session-agent-main-telegram-dire-[0-9a-f]{24}$/,
     );
-    expect(containerNameFor("")).toMatch(/^claw-sbx-x-[0-9a-f]{12}$/);
+    expect(containerNameFor("")).toMatch(/^claw-sbx-x-[0-9a-f]{24}$/);
   });
 });
 

@@ -4,7 +4,9 @@ import type { SandboxScope } from "./config";
 /** Prefix of every sandbox container name. */
 export const CONTAINER_NAME_PREFIX = "claw-sbx-";
 const SLUG_MAX = 32;
-const HASH_CHARS = 12;
+// 96 bits: scope keys hold ids an attacker may choose, and keys of one channel share their slug,
+// so the hash alone keeps two scopes apart; 48 bits would be a feasible second-preimage search.
+const HASH_CHARS = 24;
 
 /** The key that decides which container a tool call runs in: one container per key. */
 export function scopeKeyFor(scope: SandboxScope, agentId: string, sessionKey: string): string {
@@ -24,8 +26,8 @@ function sha256Hex(text: string): string {
 
 /**
  * A deterministic Docker-safe name for a scope key: `claw-sbx-` + a readable slug
- * (`[a-z0-9._-]`, at most 32 characters) + `-` + 12 hex characters of the key's SHA-256, so
- * distinct keys get distinct names even when their slugs collide. At most 54 characters.
+ * (`[a-z0-9._-]`, at most 32 characters) + `-` + 24 hex characters of the key's SHA-256, so
+ * distinct keys get distinct names even when their slugs collide. At most 66 characters.
  */
 export function containerNameFor(scopeKey: string): string {
   const slug = scopeKey
