@@ -7,6 +7,7 @@ export const auditErrors = defineErrorCodes({
   AUDIT_EVENT_INVALID: "input",
   AUDIT_LOG_IO: "io",
   AUDIT_LOG_CHAIN_BROKEN: "io",
+  AUDIT_STATE_DIR_INVALID: "input",
 });
 
 export type AuditErrorCode = ErrorCodeOf<typeof auditErrors>;

@@ -1,5 +1,6 @@
 import { isAbsolute, join, relative, resolve } from "node:path";
 import type { ClawConfig, ConfigObject, EnvSource } from "@claw/config";
+import { auditErrors } from "../errors";
 import { listSecretDetectors } from "../redact";
 import { type CodeScanRoot, scanCode } from "./code-scan";
 import { checkConfig } from "./config-checks";
@@ -117,6 +118,12 @@ async function externalGatewaySecrets(
  * is left.
  */
 export async function runAudit(options: RunAuditOptions): Promise<AuditReport> {
+  if (!isAbsolute(options.stateDir)) {
+    throw auditErrors.error(
+      "AUDIT_STATE_DIR_INVALID",
+      "The state dir to audit must be an absolute path; pass an absolute stateDir.",
+    );
+  }
   const stateDir = resolve(options.stateDir);
   const configPath = options.configPath ?? join(stateDir, "claw.json");
   let { config, raw, configFiles = [] } = options;
