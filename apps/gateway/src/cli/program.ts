@@ -2,6 +2,7 @@ import { Command } from "commander";
 import packageJson from "../../package.json" with { type: "json" };
 import { registerApprovalsCommands } from "../commands/approvals.cli";
 import { registerAuditCommands } from "../commands/audit.cli";
+import { registerChatCommands } from "../commands/chat.cli";
 import { registerConfigCommands } from "../commands/config.cli";
 import { registerDoctorCommands } from "../commands/doctor.cli";
 import { registerGatewayCommands } from "../commands/gateway.cli";
@@ -36,6 +37,7 @@ export function createProgram(ctx: CliContext): Command {
   // One line per area: register<Area>Commands(program, ctx).
   registerApprovalsCommands(program, ctx);
   registerAuditCommands(program, ctx);
+  registerChatCommands(program, ctx);
   registerConfigCommands(program, ctx);
   registerDoctorCommands(program, ctx);
   registerGatewayCommands(program, ctx);
