@@ -1,4 +1,5 @@
 import { dirname, isAbsolute, relative, resolve, sep } from "node:path";
+import { STATE_LAYOUT } from "@claw/state";
 import { type ConfigObject, type ConfigValue, isConfigObject, mergeConfigValues } from "./document";
 import { configErrors } from "./errors";
 import type { ConfigFileReader } from "./file-reader";
@@ -25,6 +26,23 @@ export interface IncludeOptions {
   readonly maxDepth: number;
   /** Receives every include file (absolute, as written after resolving against its includer). */
   readonly onFile: (file: string) => void;
+}
+
+/**
+ * Top-level entries of Claw's state dir (credentials/, identity/, agents/, logs/, …). The config dir
+ * is usually the state dir, so an include must never name one of them: an include author could
+ * otherwise copy a credential into a value the model can see (a sandbox's env, a prompt).
+ */
+const STATE_ENTRY_NAMES: ReadonlySet<string> = new Set(
+  STATE_LAYOUT.map((entry) => (entry.path.split("/")[0] ?? "").toLowerCase()).filter(
+    (name) => name !== "" && name !== "claw.json",
+  ),
+);
+
+/** The state entry a path inside `root` lies in (compared in lower case), if any. */
+function stateEntryOf(root: string, target: string): string | undefined {
+  const first = (relative(root, target).split(sep)[0] ?? "").toLowerCase();
+  return STATE_ENTRY_NAMES.has(first) ? first : undefined;
 }
 
 function isInside(root: string, target: string): boolean {
@@ -75,6 +93,15 @@ export async function resolveIncludes(
         details,
       );
     }
+    const refuseStateEntry = (entry: string | undefined): void => {
+      if (entry === undefined) return;
+      throw includeError(
+        "CONFIG_INCLUDE_ESCAPE",
+        `$include "${spec}" in ${from} names Claw's own state (${entry}), which is never included; include only config files.`,
+        details,
+      );
+    };
+    refuseStateEntry(stateEntryOf(options.rootDir, target));
     reads += 1;
     if (reads > MAX_INCLUDE_READS) {
       throw includeError(
@@ -119,6 +146,7 @@ export async function resolveIncludes(
         details,
       );
     }
+    refuseStateEntry(stateEntryOf(options.rootRealPath, read.realPath));
     if (chain.some((link) => link.realPath === read.realPath)) {
       const names = [...chain.map((link) => display(link.file)), display(target)];
       throw includeError(
