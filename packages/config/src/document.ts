@@ -1,4 +1,9 @@
 import { FORBIDDEN_KEYS } from "./config-path";
+import { configErrors } from "./errors";
+
+/** Deeper nesting than this is refused (CONFIG_PARSE): no real config comes close, and every
+ * later step (includes, merging, substitution, validation) walks the document recursively. */
+export const MAX_CONFIG_DEPTH = 64;
 
 /** A JSON value as parsed from a config file; objects have a null prototype. */
 export type ConfigValue =
@@ -20,13 +25,20 @@ export function isConfigObject(value: unknown): value is ConfigObject {
  * `__proto__`, `constructor` and `prototype` at any depth. Everything the loader merges goes
  * through here first, so no document can reach `Object.prototype`.
  */
-export function sanitizeDocument(value: unknown): ConfigValue {
-  if (Array.isArray(value)) return value.map(sanitizeDocument);
+export function sanitizeDocument(value: unknown, depth = 0): ConfigValue {
+  if ((Array.isArray(value) || isConfigObject(value)) && depth >= MAX_CONFIG_DEPTH) {
+    throw configErrors.error(
+      "CONFIG_PARSE",
+      `The document nests deeper than ${MAX_CONFIG_DEPTH} levels; flatten it.`,
+      { details: { maxDepth: MAX_CONFIG_DEPTH } },
+    );
+  }
+  if (Array.isArray(value)) return value.map((item) => sanitizeDocument(item, depth + 1));
   if (isConfigObject(value)) {
     const out = Object.create(null) as ConfigObject;
     for (const key of Object.keys(value)) {
       if (FORBIDDEN_KEYS.has(key)) continue;
-      out[key] = sanitizeDocument((value as Record<string, unknown>)[key]);
+      out[key] = sanitizeDocument((value as Record<string, unknown>)[key], depth + 1);
     }
     return out;
   }

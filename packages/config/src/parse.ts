@@ -1,5 +1,5 @@
 import JSON5 from "json5";
-import { type ConfigValue, sanitizeDocument } from "./document";
+import { type ConfigValue, MAX_CONFIG_DEPTH, sanitizeDocument } from "./document";
 import { configErrors } from "./errors";
 
 /**
@@ -21,7 +21,15 @@ export function parseConfigText(text: string, file: string): ConfigValue {
       { details: { file, line, column }, cause: error },
     );
   }
-  return sanitizeDocument(parsed);
+  try {
+    return sanitizeDocument(parsed);
+  } catch (error) {
+    throw configErrors.error(
+      "CONFIG_PARSE",
+      `${file} nests deeper than ${MAX_CONFIG_DEPTH} levels; flatten it.`,
+      { details: { file, maxDepth: MAX_CONFIG_DEPTH }, cause: error },
+    );
+  }
 }
 
 /**
