@@ -62,11 +62,11 @@ async function realisticStateDir(root: string): Promise<{ stateDir: string; home
   await writeFile(
     join(stateDir, "claw.json"),
     JSON.stringify({
-      gateway: { auth: { token: "${CLAW_GATEWAY_TOKEN}" } },
+      gateway: { auth: { token: `\${CLAW_GATEWAY_TOKEN}` } },
       channels: {
         telegram: {
           dmPolicy: "pairing",
-          botToken: "${TELEGRAM_BOT_TOKEN}",
+          botToken: `\${TELEGRAM_BOT_TOKEN}`,
           groups: { "-100123": { requireMention: true } },
         },
         slack: { dmPolicy: "allowlist", allowFrom: ["U01", "U02"] },
