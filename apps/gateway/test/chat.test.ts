@@ -39,7 +39,12 @@ describe("claw chat", () => {
     await mkdir(stateDir, { recursive: true, mode: 0o700 });
     await writeFile(
       join(stateDir, "claw.json"),
-      JSON.stringify({ gateway: { port, auth: { mode: "token", token: "gw-chat-test-7c1e9a3f5b2d8e4a6c0f1b3d5e7a9c2e" } } }),
+      JSON.stringify({
+        gateway: {
+          port,
+          auth: { mode: "token", token: "gw-chat-test-7c1e9a3f5b2d8e4a6c0f1b3d5e7a9c2e" },
+        },
+      }),
       {
         mode: 0o600,
       },

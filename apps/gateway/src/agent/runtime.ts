@@ -822,6 +822,7 @@ export async function createAgentRuntime(deps: AgentRuntimeDeps): Promise<AgentR
         content: failure.message,
       }).catch(() => undefined);
     }
+    scopes.delete(sessionKey);
     // History in memory stays bounded.
     if (state.history.length > 400)
       state.history = toChatMessages(state.history.slice(-200).map(toRecord));
