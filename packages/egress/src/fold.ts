@@ -75,6 +75,23 @@ const LATIN_LOOKALIKES: Readonly<Record<number, string>> = {
   7424: "A",
   671: "L",
   7452: "U",
+  // The rest of the Latin small capitals (NFKC leaves them alone).
+  665: "B",
+  7428: "C",
+  7429: "D",
+  42800: "F",
+  610: "G",
+  668: "H",
+  7434: "J",
+  7435: "K",
+  7437: "M",
+  7439: "O",
+  7448: "P",
+  42801: "S",
+  7456: "V",
+  7457: "W",
+  655: "Y",
+  7458: "Z",
 };
 
 export function isInvisible(code: number): boolean {
