@@ -1,6 +1,11 @@
 import { runtimeErrors } from "../agent/errors";
-import { parseToolArguments, postJson, readSse, rethrowTimeout } from "./http";
-import type { ProviderClientOptions } from "./openai";
+import {
+  type ProviderClientOptions,
+  parseToolArguments,
+  postForProvider,
+  readSse,
+  rethrowTimeout,
+} from "./http";
 import {
   type ChatMessage,
   type ModelProvider,
@@ -75,20 +80,16 @@ export function createAnthropicProvider(options: ProviderClientOptions): ModelPr
               })),
             }),
       };
-      const opened = await postJson({
+      const opened = await postForProvider(
+        options,
         url,
-        headers: {
+        {
           "anthropic-version": ANTHROPIC_VERSION,
           ...(config.apiKey === undefined ? {} : { "x-api-key": config.apiKey }),
         },
         body,
-        timeoutMs: config.timeoutMs,
-        maxRetries: config.maxRetries,
-        maxRetryDelayMs: config.maxRetryDelayMs,
-        signal: request.signal,
-        sleep: options.sleep,
-        onRetry: options.onRetry,
-      });
+        request.signal,
+      );
       let text = "";
       let stopReason = "end";
       const blocks = new Map<number, OpenBlock>();

@@ -1,3 +1,4 @@
+import type { ModelProviderConfig } from "@claw/config";
 import { isClawError } from "@claw/core";
 import { runtimeErrors } from "../agent/errors";
 import { PROVIDER_LIMITS } from "./types";
@@ -279,4 +280,34 @@ export function rethrowTimeout(error: unknown, signal: AbortSignal, timeoutMs: n
     );
   }
   throw error;
+}
+
+/** What every provider client is built from. */
+export interface ProviderClientOptions {
+  readonly id: string;
+  readonly config: ModelProviderConfig;
+  readonly sleep?: ((ms: number) => Promise<void>) | undefined;
+  readonly onRetry?: ((attempt: number, delayMs: number, status: number) => void) | undefined;
+}
+
+/** `postJson` with the provider's timeout and retry settings. */
+export function postForProvider(
+  options: ProviderClientOptions,
+  url: string,
+  headers: Readonly<Record<string, string>>,
+  body: unknown,
+  signal: AbortSignal | undefined,
+): Promise<OpenResponse> {
+  const { config } = options;
+  return postJson({
+    url,
+    headers,
+    body,
+    timeoutMs: config.timeoutMs,
+    maxRetries: config.maxRetries,
+    maxRetryDelayMs: config.maxRetryDelayMs,
+    signal,
+    sleep: options.sleep,
+    onRetry: options.onRetry,
+  });
 }

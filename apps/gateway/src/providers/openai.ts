@@ -1,6 +1,14 @@
-import type { ModelProviderConfig } from "@claw/config";
 import { runtimeErrors } from "../agent/errors";
-import { parseToolArguments, postJson, readSse, rethrowTimeout } from "./http";
+import {
+  type ProviderClientOptions,
+  parseToolArguments,
+  postForProvider,
+  readSse,
+  rethrowTimeout,
+} from "./http";
+
+export type { ProviderClientOptions };
+
 import {
   type ChatMessage,
   type ModelProvider,
@@ -9,13 +17,6 @@ import {
   PROVIDER_LIMITS,
   type ToolCallRequest,
 } from "./types";
-
-export interface ProviderClientOptions {
-  readonly id: string;
-  readonly config: ModelProviderConfig;
-  readonly sleep?: ((ms: number) => Promise<void>) | undefined;
-  readonly onRetry?: ((attempt: number, delayMs: number, status: number) => void) | undefined;
-}
 
 function toWireMessages(system: string | undefined, messages: readonly ChatMessage[]): unknown[] {
   const out: unknown[] = [];
@@ -78,17 +79,13 @@ export function createOpenAiProvider(options: ProviderClientOptions): ModelProvi
               })),
             }),
       };
-      const opened = await postJson({
+      const opened = await postForProvider(
+        options,
         url,
-        headers: config.apiKey === undefined ? {} : { authorization: `Bearer ${config.apiKey}` },
+        config.apiKey === undefined ? {} : { authorization: `Bearer ${config.apiKey}` },
         body,
-        timeoutMs: config.timeoutMs,
-        maxRetries: config.maxRetries,
-        maxRetryDelayMs: config.maxRetryDelayMs,
-        signal: request.signal,
-        sleep: options.sleep,
-        onRetry: options.onRetry,
-      });
+        request.signal,
+      );
       let text = "";
       let stopReason = "end";
       const calls = new Map<number, PartialCall>();

@@ -59,6 +59,14 @@ async function until<T>(fn: () => T | undefined, what: string): Promise<T> {
   throw new Error(`timed out waiting for ${what}`);
 }
 
+type Requested = Extract<RuntimeEvent, { type: "approval.requested" }>;
+function approvalRequested(events: () => readonly RuntimeEvent[] | undefined): Promise<Requested> {
+  return until(
+    () => events()?.find((e): e is Requested => e.type === "approval.requested"),
+    "approval.requested",
+  );
+}
+
 describe("a hostile scripted model", () => {
   it("reading ../../ toward the state dir is denied and logged", async () => {
     h = await createHarness({
@@ -180,14 +188,7 @@ describe("a hostile scripted model", () => {
     void outcome.done.then(() => {
       settled = true;
     });
-    const requested = await until(
-      () =>
-        h?.events.find(
-          (e): e is Extract<RuntimeEvent, { type: "approval.requested" }> =>
-            e.type === "approval.requested",
-        ),
-      "approval.requested",
-    );
+    const requested = await approvalRequested(() => h?.events);
     expect(requested.approval).toMatchObject({
       command: "uname -s",
       sessionKey: "agent:main:memory:direct:mallory",
@@ -265,14 +266,7 @@ describe("external content", () => {
     });
     const outcome = await h.runtime.handleInbound(h.message("mallory", "fetch"));
     if (outcome.action !== "deliver") throw new Error("not delivered");
-    const requested = await until(
-      () =>
-        h?.events.find(
-          (e): e is Extract<RuntimeEvent, { type: "approval.requested" }> =>
-            e.type === "approval.requested",
-        ),
-      "approval.requested",
-    );
+    const requested = await approvalRequested(() => h?.events);
     expect(requested.approval.reason).toMatch(/prompt injection/);
     await h.approvals.resolve(requested.approval.id, "allow-once");
     await outcome.done;
@@ -424,14 +418,7 @@ describe.skipIf(!engine.run)(
       try {
         const outcome = await runtime.handleInbound(h.message("mallory", "run"));
         if (outcome.action !== "deliver") throw new Error("not delivered");
-        const requested = await until(
-          () =>
-            events.find(
-              (e): e is Extract<RuntimeEvent, { type: "approval.requested" }> =>
-                e.type === "approval.requested",
-            ),
-          "approval.requested",
-        );
+        const requested = await approvalRequested(() => events);
         expect(requested.approval.host).toBe("sandbox");
         await h.approvals.resolve(requested.approval.id, "allow-once");
         const result = await outcome.done;
