@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { ensureStateDir } from "@claw/state";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { runCli } from "./helpers/run-cli";
+import { freePort, startTestGateway, TOKEN } from "./server/helpers";
 
 let root: string;
 let stateDir: string;
@@ -97,5 +98,43 @@ describe("claw security audit", () => {
     const run = await audit("--deep", "--json");
     expect(run.exitCode).toBe(2);
     expect(run.json<Report>().findings.map((f) => f.checkId)).toEqual(["gateway.probe_failed"]);
+  });
+
+  it("--deep against the real gateway: reachable, headers present, auth enforced", async () => {
+    const port = await freePort();
+    const gw = await startTestGateway({
+      stateDir,
+      config: { gateway: { port, auth: { mode: "token", token: TOKEN } } },
+      port: undefined,
+    });
+    try {
+      const run = await audit("--deep", "--json", "--severity-min", "info");
+      const probe = run
+        .json<Report>()
+        .findings.filter((f) => f.checkId.startsWith("gateway.probe"));
+      expect(probe).toEqual([
+        expect.objectContaining({ checkId: "gateway.probe_limiter_unverified" }),
+      ]);
+    } finally {
+      await gw.stop();
+    }
+  });
+
+  it("--deep against the real gateway with auth none: the credential-less connect gets in (critical)", async () => {
+    const port = await freePort();
+    const gw = await startTestGateway({
+      stateDir,
+      config: { gateway: { port, auth: { mode: "none" } } },
+      port: undefined,
+    });
+    try {
+      const run = await audit("--deep", "--json");
+      const ids = run.json<Report>().findings.map((f) => `${f.checkId}:${f.severity}`);
+      expect(ids).toContain("gateway.probe_auth_not_enforced:critical");
+      expect(ids).toContain("gateway.loopback_no_auth:critical");
+      expect(run.exitCode).toBe(2);
+    } finally {
+      await gw.stop();
+    }
   });
 });

@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from "node:http";
+import type { Duplex } from "node:stream";
 import type { ClawConfig } from "@claw/config";
 import { type AuditFinding, finding } from "./types";
 
@@ -16,6 +17,8 @@ export interface ProbeOptions {
 interface ProbeResponse {
   readonly status: number;
   readonly headers: IncomingHttpHeaders;
+  /** After a 101: the upgraded socket and any bytes that came with the upgrade. */
+  readonly upgraded?: { readonly socket: Duplex; readonly head: Buffer };
 }
 
 /** A token no gateway accepts: the probe never sends a real secret. */
@@ -51,9 +54,12 @@ async function send(
       // Probing our own gateway, which may use a self-signed certificate; nothing secret is sent.
       ...(options.tls ? { rejectUnauthorized: false } : {}),
     });
-    request.on("upgrade", (response, socket) => {
-      socket.destroy();
-      resolve({ status: response.statusCode ?? 101, headers: response.headers });
+    request.on("upgrade", (response, socket, head) => {
+      resolve({
+        status: response.statusCode ?? 101,
+        headers: response.headers,
+        upgraded: { socket, head },
+      });
     });
     request.on("response", (response) => {
       response.resume();
@@ -80,6 +86,141 @@ function upgradeHeaders(host: string, port: number, token?: string): Record<stri
   };
 }
 
+/** Encodes one WebSocket frame (RFC 6455); clients must mask, servers must not. */
+export function encodeWsFrame(payload: Buffer, opcode = 0x1, mask?: Buffer): Buffer {
+  const length = payload.length;
+  const extended = length < 126 ? 0 : length < 65_536 ? 2 : 8;
+  const header = Buffer.alloc(2 + extended + (mask ? 4 : 0));
+  header[0] = 0x80 | opcode;
+  const lengthByte = extended === 0 ? length : extended === 2 ? 126 : 127;
+  header[1] = (mask ? 0x80 : 0) | lengthByte;
+  if (extended === 2) header.writeUInt16BE(length, 2);
+  if (extended === 8) header.writeBigUInt64BE(BigInt(length), 2);
+  if (!mask) return Buffer.concat([header, payload]);
+  mask.copy(header, 2 + extended);
+  const body = Buffer.from(payload);
+  for (let i = 0; i < body.length; i++) body[i] = (body[i] ?? 0) ^ (mask[i % 4] ?? 0);
+  return Buffer.concat([header, body]);
+}
+
+export interface WsFrame {
+  readonly opcode: number;
+  readonly payload: Buffer;
+}
+
+/** Splits complete frames off `buffer` (masked or not); frames over `maxPayload` are an error. */
+export function decodeWsFrames(
+  buffer: Buffer,
+  maxPayload = 1024 * 1024,
+): { frames: WsFrame[]; rest: Buffer } {
+  const frames: WsFrame[] = [];
+  let offset = 0;
+  while (buffer.length - offset >= 2) {
+    const b0 = buffer[offset] ?? 0;
+    const b1 = buffer[offset + 1] ?? 0;
+    let length = b1 & 0x7f;
+    let cursor = offset + 2;
+    if (length === 126) {
+      if (buffer.length < cursor + 2) break;
+      length = buffer.readUInt16BE(cursor);
+      cursor += 2;
+    } else if (length === 127) {
+      if (buffer.length < cursor + 8) break;
+      const big = buffer.readBigUInt64BE(cursor);
+      if (big > BigInt(maxPayload)) throw new Error("frame too large");
+      length = Number(big);
+      cursor += 8;
+    }
+    if (length > maxPayload) throw new Error("frame too large");
+    const masked = (b1 & 0x80) !== 0;
+    const mask = masked ? buffer.subarray(cursor, cursor + 4) : undefined;
+    if (masked) cursor += 4;
+    if (buffer.length < cursor + length) break;
+    const payload = Buffer.from(buffer.subarray(cursor, cursor + length));
+    if (mask)
+      for (let i = 0; i < payload.length; i++) payload[i] = (payload[i] ?? 0) ^ (mask[i % 4] ?? 0);
+    frames.push({ opcode: b0 & 0x0f, payload });
+    offset = cursor + length;
+  }
+  return { frames, rest: buffer.subarray(offset) };
+}
+
+const PROBE_MASK = Buffer.from([0x63, 0x6c, 0x61, 0x77]);
+
+/**
+ * After an upgrade without credentials (the gateway authenticates in the first frame), sends a
+ * well-formed `connect` without `auth` and reads the answer: `accepted` when the gateway says
+ * hello, `refused` on an error reply or a close, `silent` when nothing comes back in time.
+ */
+function connectWithoutCredentials(
+  upgraded: { socket: Duplex; head: Buffer },
+  timeoutMs: number,
+): Promise<"accepted" | "refused" | "silent"> {
+  const { socket } = upgraded;
+  return new Promise((resolve) => {
+    let buffer = Buffer.from(upgraded.head);
+    let sent = false;
+    let settled = false;
+    const finish = (result: "accepted" | "refused" | "silent") => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.removeAllListeners("data");
+      socket.destroy();
+      resolve(result);
+    };
+    const timer = setTimeout(() => finish("silent"), timeoutMs);
+    const sendConnect = () => {
+      if (sent) return;
+      sent = true;
+      const frame = {
+        type: "req",
+        id: "claw-audit-probe",
+        method: "connect",
+        params: {
+          minProtocol: 1,
+          maxProtocol: 1,
+          client: { id: "claw-audit-probe", version: "1" },
+          role: "operator",
+          scopes: ["operator.read"],
+        },
+      };
+      socket.write(encodeWsFrame(Buffer.from(JSON.stringify(frame)), 0x1, PROBE_MASK));
+    };
+    const onData = (chunk?: Buffer) => {
+      if (chunk) buffer = Buffer.concat([buffer, chunk]);
+      let decoded: { frames: WsFrame[]; rest: Buffer };
+      try {
+        decoded = decodeWsFrames(buffer);
+      } catch {
+        return finish("refused");
+      }
+      buffer = Buffer.from(decoded.rest);
+      for (const frame of decoded.frames) {
+        if (frame.opcode === 0x8) return finish("refused");
+        if (frame.opcode !== 0x1) continue;
+        let message: { type?: unknown; id?: unknown; ok?: unknown };
+        try {
+          message = JSON.parse(frame.payload.toString("utf8")) as typeof message;
+        } catch {
+          continue;
+        }
+        if (message.type === "res" && (message.id === "claw-audit-probe" || message.id === null)) {
+          return finish(message.ok === true ? "accepted" : "refused");
+        }
+        // The challenge (or any event) came first: answer it with the credential-less connect.
+        sendConnect();
+      }
+    };
+    socket.on("data", onData);
+    socket.on("error", () => finish("refused"));
+    socket.on("close", () => finish("refused"));
+    // A gateway that waits for the client to speak first still gets the connect.
+    setTimeout(sendConnect, Math.min(200, timeoutMs / 4)).unref?.();
+    onData();
+  });
+}
+
 const REQUIRED_HEADERS: ReadonlyArray<[string, (headers: IncomingHttpHeaders) => boolean]> = [
   [
     "X-Content-Type-Options: nosniff",
@@ -96,7 +237,8 @@ const REQUIRED_HEADERS: ReadonlyArray<[string, (headers: IncomingHttpHeaders) =>
 
 /**
  * `--deep`: probes the running gateway. Reachable (`GET /healthz`), security headers present,
- * an unauthenticated and a wrong-token WebSocket upgrade refused, and — where it can be seen from
+ * a wrong-token WebSocket upgrade refused, a credential-less one refused or its `connect` frame
+ * (without auth) refused, and — where it can be seen from
  * here — the brute-force limiter answering with 429 + Retry-After. Every failure is a finding,
  * never a thrown error. Sends only a fixed wrong token, never a real secret.
  */
@@ -166,12 +308,34 @@ export async function probeGateway(
       );
       continue;
     }
-    if (response.status === 101) {
+    if (response.status === 101 && token === undefined && response.upgraded) {
+      // The gateway may authenticate in the first frame: a connect without auth must be refused.
+      const answer = await connectWithoutCredentials(response.upgraded, target.timeoutMs);
+      if (answer === "accepted") {
+        out.push(
+          finding(
+            "gateway.probe_auth_not_enforced",
+            "critical",
+            "Gateway accepts unauthenticated connections",
+            `A WebSocket connection to ${where}${wsPath} without credentials was upgraded and its connect (without auth) was answered with hello.`,
+            'Set gateway.auth.mode to "token" and restart the gateway.',
+            { file: where },
+          ),
+        );
+      } else if (answer === "silent") {
+        out.push(
+          failed(
+            `A WebSocket connection without credentials was upgraded, but a connect frame got no answer within ${target.timeoutMs} ms.`,
+          ),
+        );
+      }
+    } else if (response.status === 101) {
+      response.upgraded?.socket.destroy();
       out.push(
         finding(
           "gateway.probe_auth_not_enforced",
           "critical",
-          "Gateway accepts unauthenticated connections",
+          "Gateway accepts a wrong token",
           `A WebSocket upgrade ${label} to ${where}${wsPath} was accepted (101).`,
           'Set gateway.auth.mode to "token" and restart the gateway.',
           { file: where },

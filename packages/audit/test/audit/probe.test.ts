@@ -2,12 +2,18 @@ import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { defaultConfig } from "@claw/config";
 import { afterEach, describe, expect, it } from "vitest";
+import { decodeWsFrames, encodeWsFrame } from "../../src/audit/probe";
 import { probeGateway } from "../../src/index";
 
 /** A fake gateway on loopback: /healthz, and a WebSocket upgrade that needs `Bearer good-token`. */
 interface FakeOptions {
   readonly headers?: boolean;
-  readonly enforceAuth?: boolean;
+  /**
+   * `header`: a credential-less upgrade gets 401. `frame` (like the real gateway): it is upgraded,
+   * gets `connect.challenge`, and a connect without auth is refused. `none`: everything accepted.
+   * `silent`: upgraded, then never answers.
+   */
+  readonly auth?: "header" | "frame" | "none" | "silent";
   /** Answer 429 + Retry-After after this many wrong tokens. */
   readonly limitAfter?: number;
   readonly healthStatus?: number;
@@ -19,8 +25,11 @@ afterEach(() => {
   server = undefined;
 });
 
-async function startFake(options: FakeOptions = {}): Promise<{ port: number; upgrades: string[] }> {
+async function startFake(
+  options: FakeOptions = {},
+): Promise<{ port: number; upgrades: string[]; connects: string[] }> {
   const upgrades: string[] = [];
+  const connects: string[] = [];
   let failures = 0;
   server = createServer((req, res) => {
     if (options.headers !== false) {
@@ -31,15 +40,52 @@ async function startFake(options: FakeOptions = {}): Promise<{ port: number; upg
     res.statusCode = req.url === "/healthz" ? (options.healthStatus ?? 200) : 404;
     res.end("{}");
   });
+  const text = (value: unknown) => encodeWsFrame(Buffer.from(JSON.stringify(value)));
   server.on("upgrade", (req: IncomingMessage, socket: Socket) => {
     const auth = req.headers.authorization;
     upgrades.push(auth === undefined ? "none" : "bearer");
-    if (options.enforceAuth === false || auth === "Bearer good-token") {
-      socket.end(
+    const mode = options.auth ?? "header";
+    const accept = () => {
+      socket.write(
         "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n",
       );
-      return;
-    }
+      if (mode === "silent") return;
+      socket.write(
+        text({ type: "event", event: "connect.challenge", payload: { nonce: "n" }, seq: 0 }),
+      );
+      let buffer = Buffer.alloc(0);
+      socket.on("data", (chunk: Buffer) => {
+        buffer = Buffer.concat([buffer, chunk]);
+        const { frames, rest } = decodeWsFrames(buffer);
+        buffer = Buffer.from(rest);
+        for (const frame of frames) {
+          const request = JSON.parse(frame.payload.toString("utf8")) as {
+            id: string;
+            params: { auth?: unknown };
+          };
+          connects.push(
+            request.params.auth === undefined ? "connect-without-auth" : "connect-with-auth",
+          );
+          if (mode === "none") {
+            socket.write(
+              text({ type: "res", id: request.id, ok: true, payload: { type: "hello" } }),
+            );
+          } else {
+            socket.write(
+              text({
+                type: "res",
+                id: request.id,
+                ok: false,
+                error: { code: "AUTH_TOKEN_MISSING", message: "x", retryable: false },
+              }),
+            );
+            socket.end(encodeWsFrame(Buffer.from([0x0f, 0xa0]), 0x8));
+          }
+        }
+      });
+    };
+    if (mode === "none" || auth === "Bearer good-token") return accept();
+    if (auth === undefined && (mode === "frame" || mode === "silent")) return accept();
     if (auth !== undefined) failures += 1;
     if (options.limitAfter !== undefined && failures > options.limitAfter) {
       socket.end("HTTP/1.1 429 Too Many Requests\r\nRetry-After: 300\r\nContent-Length: 0\r\n\r\n");
@@ -48,7 +94,7 @@ async function startFake(options: FakeOptions = {}): Promise<{ port: number; upg
     socket.end("HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n");
   });
   await new Promise<void>((resolve) => server?.listen(0, "127.0.0.1", resolve));
-  return { port: (server.address() as AddressInfo).port, upgrades };
+  return { port: (server.address() as AddressInfo).port, upgrades, connects };
 }
 
 const ids = (findings: { checkId: string; severity: string }[]) =>
@@ -62,10 +108,27 @@ describe("--deep probe (fake gateway on loopback)", () => {
     expect(upgrades).toEqual(["none", "bearer"]);
   });
 
-  it("a gateway that accepts an unauthenticated upgrade is critical", async () => {
-    const { port } = await startFake({ enforceAuth: false });
+  it("a gateway that authenticates in the first frame: the credential-less connect is refused", async () => {
+    const { port, connects } = await startFake({ auth: "frame" });
     const findings = await probeGateway(defaultConfig(), { port });
-    expect(ids(findings)).toContain("gateway.probe_auth_not_enforced:critical");
+    expect(ids(findings)).toEqual(["gateway.probe_limiter_unverified:info"]);
+    expect(connects).toEqual(["connect-without-auth"]);
+  });
+
+  it("a gateway that says hello without credentials, or takes a wrong token, is critical", async () => {
+    const { port, connects } = await startFake({ auth: "none" });
+    const findings = await probeGateway(defaultConfig(), { port });
+    expect(ids(findings).filter((id) => id.startsWith("gateway.probe_auth"))).toEqual([
+      "gateway.probe_auth_not_enforced:critical",
+      "gateway.probe_auth_not_enforced:critical",
+    ]);
+    expect(connects).toEqual(["connect-without-auth"]);
+  });
+
+  it("an upgraded connection that never answers the connect is a probe failure", async () => {
+    const { port } = await startFake({ auth: "silent" });
+    const findings = await probeGateway(defaultConfig(), { port, timeoutMs: 500 });
+    expect(ids(findings)).toContain("gateway.probe_failed:warn");
   });
 
   it("missing security headers are reported by name", async () => {
