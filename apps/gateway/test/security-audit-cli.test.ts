@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ensureStateDir } from "@claw/state";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { BASELINE_CONFIG } from "../src/server/start";
 import { runCli } from "./helpers/run-cli";
 import { freePort, startTestGateway, TOKEN } from "./server/helpers";
 
@@ -136,5 +137,12 @@ describe("claw security audit", () => {
     } finally {
       await gw.stop();
     }
+  });
+
+  it("the gateway's first-start baseline (BASELINE_CONFIG) has no warn or critical finding", async () => {
+    await writeConfig(BASELINE_CONFIG);
+    const run = await audit("--json");
+    expect(run.json<Report>().findings).toEqual([]);
+    expect(run.exitCode).toBe(0);
   });
 });
