@@ -74,7 +74,16 @@ export function parseScript(value: unknown): Script {
 
 /** Reads and validates a JSON5 script file (bounded size). */
 export async function loadScript(file: string): Promise<Script> {
-  const text = await readFile(file, "utf8");
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (error) {
+    throw runtimeErrors.error(
+      "MODEL_SCRIPT_INVALID",
+      `Cannot read the model script (models.scripted.script): ${(error as NodeJS.ErrnoException).code ?? "error"}; fix the path.`,
+      { cause: error },
+    );
+  }
   if (Buffer.byteLength(text) > MAX_SCRIPT_BYTES) {
     throw runtimeErrors.error(
       "MODEL_SCRIPT_INVALID",

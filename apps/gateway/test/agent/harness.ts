@@ -43,7 +43,8 @@ export async function createHarness(
     config?: Record<string, unknown>;
     script?: unknown;
     secrets?: readonly string[];
-    sandbox?: SandboxManager;
+    /** Builds the sandbox manager for the harness's state dir. */
+    sandbox?: (stateDir: string) => SandboxManager;
     guardedFetch?: GuardedFetch;
     sessionAccess?: SessionAccessMode;
     approvalPollMs?: number;
@@ -93,7 +94,7 @@ export async function createHarness(
     approvals,
     adapters: [adapter],
     script: options.script === undefined ? undefined : parseScript(options.script),
-    sandbox: options.sandbox,
+    sandbox: options.sandbox?.(stateDir),
     guardedFetch: options.guardedFetch,
     sessionAccess: options.sessionAccess,
     approvalPollMs: options.approvalPollMs ?? 50,

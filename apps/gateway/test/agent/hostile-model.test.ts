@@ -227,6 +227,39 @@ describe("a hostile scripted model", () => {
     expect(toolResults(h)[0]?.content).toMatch(/denied: .*elevated/i);
   });
 
+  it("host exec runs only for a sender allowed by the elevated rules at both levels", async () => {
+    const elevated = {
+      channels: open,
+      tools: {
+        exec: { security: "full", ask: "off" },
+        elevated: { enabled: true, allowFrom: { memory: ["root-user"] }, defaultLevel: "full" },
+      },
+      agents: {
+        defaults: { sandbox: { mode: "off" } },
+        list: [
+          {
+            id: "main",
+            tools: { elevated: { enabled: true, allowFrom: { memory: ["root-user"] } } },
+          },
+        ],
+      },
+    };
+    h = await createHarness({
+      config: elevated,
+      script: {
+        turns: [{ tool: "exec", args: { command: "echo host-ran" } }, { reply: "x" }],
+        repeat: true,
+      },
+    });
+    await deliver(h, h.message("root-user", "go"));
+    expect(toolResults(h)[0]?.content).toContain("host-ran");
+    expect((await securityLog(h)).some((r) => r.type === "elevated.use")).toBe(true);
+    await deliver(h, h.message("mallory", "go"));
+    const denied = toolResults(h)[0];
+    expect(denied?.isError).toBe(true);
+    expect(denied?.content).toMatch(/^Tool call denied/);
+  });
+
   it("stops at the tool-iteration cap", async () => {
     h = await createHarness({
       config: { channels: open, models: { agentLoop: { maxToolIterations: 2 } } },
@@ -360,7 +393,7 @@ const engine = await requireDockerEngine([BUSYBOX]);
 describe.skipIf(!engine.run)(
   `exec in the real sandbox${engine.run ? "" : ` (skipped: ${engine.reason})`}`,
   () => {
-    let manager: SandboxManager;
+    let manager: SandboxManager | undefined;
     it("approve → the command runs in the sandbox container", async () => {
       h = await createHarness({
         config: {
@@ -372,67 +405,31 @@ describe.skipIf(!engine.run)(
           { tool: "exec", args: { command: "uname -s; cat /etc/hostname" } },
           { reply: "ran" },
         ],
+        sandbox: (stateDir) => {
+          manager = createSandboxManager({
+            docker: createDockerEngine({ socketPath: engineSocket }),
+            stateDir,
+            homeDir: stateDir,
+            clock: systemClock,
+          });
+          return manager;
+        },
       });
-      manager = createSandboxManager({
-        docker: createDockerEngine({ socketPath: engineSocket }),
-        stateDir: h.stateDir,
-        homeDir: h.stateDir,
-        clock: systemClock,
-      });
-      // The harness runtime has no sandbox; build one that does, sharing the harness's stores.
-      await h.runtime.close();
-      const { createAgentRuntime } = await import("../../src/agent/runtime");
-      const { validateConfig } = await import("@claw/config");
-      const { createRedactor, createSecurityEventLog } = await import("@claw/audit");
-      const { systemRandom } = await import("@claw/core");
-      const { parseScript } = await import("../../src/providers/scripted");
-      const redactor = createRedactor();
-      const runtime = await createAgentRuntime({
-        config: validateConfig({
-          channels: open,
-          tools: { exec: { security: "allowlist", ask: "on-miss" } },
-          agents: { defaults: { sandbox: { mode: "all", docker: { image: BUSYBOX } } } },
-        }),
-        stateDir: h.stateDir,
-        homeDir: h.stateDir,
-        clock: systemClock,
-        random: systemRandom,
-        redactor,
-        securityLog: createSecurityEventLog({
-          file: h.securityLogFile,
-          clock: systemClock,
-          redactor,
-        }),
-        pairing: h.pairing,
-        approvals: h.approvals,
-        adapters: [h.adapter],
-        sandbox: manager,
-        script: parseScript([
-          { tool: "exec", args: { command: "uname -s; cat /etc/hostname" } },
-          { reply: "ran" },
-        ]),
-        approvalPollMs: 50,
-      });
-      const events: RuntimeEvent[] = [];
-      runtime.subscribe((e) => events.push(e));
       try {
-        const outcome = await runtime.handleInbound(h.message("mallory", "run"));
+        const outcome = await h.runtime.handleInbound(h.message("mallory", "run"));
         if (outcome.action !== "deliver") throw new Error("not delivered");
-        const requested = await approvalRequested(() => events);
+        const requested = await approvalRequested(() => h?.events);
         expect(requested.approval.host).toBe("sandbox");
         await h.approvals.resolve(requested.approval.id, "allow-once");
         const result = await outcome.done;
         expect(result.text).toBe("ran");
-        const seen = (runtime.models.scripted as ScriptedProvider).requests
-          .at(-1)
-          ?.messages.filter((m) => m.role === "tool");
-        expect(seen?.[0]?.content).toContain("Linux");
-        expect(seen?.[0]?.content).toContain("[exit 0]");
+        const [tool] = toolResults(h);
+        expect(tool?.content).toContain("Linux");
+        expect(tool?.content).toContain("[exit 0]");
         const log = await securityLog(h);
         expect(log.some((r) => r.type === "sandbox.exec")).toBe(true);
       } finally {
-        await runtime.close();
-        await manager.prune({ all: true });
+        await manager?.prune({ all: true });
       }
     }, 120_000);
   },
