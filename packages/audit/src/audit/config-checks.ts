@@ -725,6 +725,9 @@ function loggingChecks(config: ClawConfig, out: AuditFinding[]): void {
 }
 
 const REFERENCE_ONLY = /^\s*\$\{[A-Z_][A-Z0-9_]*\}\s*$/;
+/** Config keys whose names look secret but hold routing names (session keys are not credentials). */
+const NOT_SECRET_PATH =
+  /(?:^|\.)(?:defaultSessionKey|mainKey|allowedSessionKeyPrefixes(?:\[\d+\])?)$|(?:^|\.)auth\.mode$/;
 
 /** Walks the raw document (bounded) and yields string values with their config paths. */
 function* stringLeaves(
@@ -752,7 +755,7 @@ function inlineSecretChecks(
   if (raw === undefined) return;
   const inline: string[] = [];
   for (const leaf of stringLeaves(raw, "")) {
-    if (REFERENCE_ONLY.test(leaf.value)) continue;
+    if (REFERENCE_ONLY.test(leaf.value) || NOT_SECRET_PATH.test(leaf.path)) continue;
     const named = isSecretFieldName(leaf.key) && leaf.value.length > 0;
     if (!named && !looksLikeToken(leaf.value)) continue;
     if (leaf.path === "gateway.auth.password") {

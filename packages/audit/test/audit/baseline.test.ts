@@ -34,6 +34,19 @@ describe("the hardened baseline", () => {
   });
 });
 
+describe("no false positives on secret-looking names", () => {
+  it("session keys and the auth mode are not inline secrets", async () => {
+    const report = await auditFixture({
+      config: {
+        session: { mainKey: "main" },
+        hooks: { defaultSessionKey: "hook:ci", allowedSessionKeyPrefixes: ["hook:"] },
+        gateway: { auth: { mode: "token" } },
+      },
+    });
+    expect(report.findings.filter((f) => f.checkId.startsWith("config.secrets"))).toEqual([]);
+  });
+});
+
 describe("findings never carry a secret value", () => {
   const secrets = [
     "ghp_0123456789abcdefghijABCDEFGHIJ0123456789",
