@@ -112,6 +112,41 @@ export function workspaceMountsFor(
   return mounts;
 }
 
+/** Default actions that confine: anything not listed in the profile is refused or kills. */
+const CONFINING_SECCOMP_ACTIONS: ReadonlySet<string> = new Set([
+  "SCMP_ACT_ERRNO",
+  "SCMP_ACT_KILL",
+  "SCMP_ACT_KILL_PROCESS",
+  "SCMP_ACT_KILL_THREAD",
+  "SCMP_ACT_TRAP",
+]);
+
+/**
+ * Why a seccomp profile's text does not confine, or undefined when it does. The engine runs a
+ * container WITHOUT any filter for a JSON object lacking `defaultAction` (e.g. `{}` or any
+ * package.json), so such a file is "unconfined" by another name; allow/log/trace/notify by
+ * default is a denylist at best. Only deny-by-default profiles pass.
+ */
+export function checkSeccompProfile(json: string): string | undefined {
+  let profile: unknown;
+  try {
+    profile = JSON.parse(json);
+  } catch {
+    return "is not valid JSON";
+  }
+  if (typeof profile !== "object" || profile === null || Array.isArray(profile)) {
+    return "is not a JSON object";
+  }
+  const action = (profile as { defaultAction?: unknown }).defaultAction;
+  if (typeof action !== "string" || action === "") {
+    return "has no defaultAction (the engine would then apply no seccomp filter at all)";
+  }
+  if (!CONFINING_SECCOMP_ACTIONS.has(action)) {
+    return `has defaultAction ${action.slice(0, 40)}, which lets unlisted syscalls through`;
+  }
+  return undefined;
+}
+
 function tmpfsOptions(config: ResolvedSandboxConfig): string {
   const exec = config.docker.dangerouslyAllowTmpfsExec ? "exec" : "noexec";
   return `rw,${exec},nosuid,nodev,size=${config.docker.tmpfsSize},mode=1777`;
@@ -134,6 +169,13 @@ export function buildContainerSpec(
       throw sandboxErrors.error(
         "SANDBOX_CONFIG_INVALID",
         `docker.seccompProfile ${docker.seccompProfile} was not read; pass its contents.`,
+      );
+    }
+    const problem = checkSeccompProfile(paths.seccompProfileJson);
+    if (problem !== undefined) {
+      throw sandboxErrors.error(
+        "SANDBOX_CONFIG_REFUSED",
+        `docker.seccompProfile ${docker.seccompProfile} ${problem}; use a deny-by-default profile (defaultAction SCMP_ACT_ERRNO, like the engine's default) or leave it unset.`,
       );
     }
     securityOpt.push(`seccomp=${paths.seccompProfileJson}`);
