@@ -404,7 +404,7 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
       ._receiver;
     if (receiver) receiver._maxPayload = limits.maxPayload;
     subscribeEvents(connection);
-    logger.info(
+    logger.debug(
       {
         connection: connection.id,
         role: params.role,
@@ -645,13 +645,14 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
 
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on("error", () => socket.destroy());
-    const headers = securityHeadersFor(req);
+    // Security headers matter only on a refusal (a 101 carries no content); built only then.
+    const headers = () => securityHeadersFor(req);
     const url = parseTarget(req);
-    if (closing) return refuseUpgrade(socket, 503, "SHUTTING_DOWN", headers, 1000);
+    if (closing) return refuseUpgrade(socket, 503, "SHUTTING_DOWN", headers(), 1000);
     if (url === undefined || !WS_PATHS.has(url.pathname))
-      return refuseUpgrade(socket, 404, "NOT_FOUND", headers);
+      return refuseUpgrade(socket, 404, "NOT_FOUND", headers());
     if (connections.size >= limits.maxConnections)
-      return refuseUpgrade(socket, 503, "TOO_MANY_CONNECTIONS", headers, 5000);
+      return refuseUpgrade(socket, 503, "TOO_MANY_CONNECTIONS", headers(), 5000);
     const client = resolveClientAddress(
       { remoteAddress: req.socket.remoteAddress, headers: req.headers },
       { trustedProxies: auth.forwardingProxies, allowRealIpFallback: auth.allowRealIpFallback },
@@ -676,16 +677,16 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
             ip: client.ip ?? "unknown",
           },
         });
-        return refuseUpgrade(socket, 403, "ORIGIN_DENIED", headers);
+        return refuseUpgrade(socket, 403, "ORIGIN_DENIED", headers());
       }
     }
     const verdict = limiter.check("gateway", client.ip, clock.now());
     if (!verdict.allowed)
-      return refuseUpgrade(socket, 429, "AUTH_RATE_LIMITED", headers, verdict.retryAfterMs);
+      return refuseUpgrade(socket, 429, "AUTH_RATE_LIMITED", headers(), verdict.retryAfterMs);
     const pendingKey = client.ip ?? "unknown";
     const pending = pendingByAddress.get(pendingKey) ?? 0;
     if (pending >= limits.maxPendingPerAddress) {
-      return refuseUpgrade(socket, 429, "TOO_MANY_PENDING", headers, limits.handshakeTimeoutMs);
+      return refuseUpgrade(socket, 429, "TOO_MANY_PENDING", headers(), limits.handshakeTimeoutMs);
     }
     const hasHeaderCredential =
       headerString(req, "authorization") !== undefined ||
@@ -697,7 +698,7 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
         pendingByAddress.set(pendingKey, (pendingByAddress.get(pendingKey) ?? 1) - 1);
         authFailure("ws-upgrade", preAuth);
         const status = preAuth.code === "AUTH_RATE_LIMITED" ? 429 : 401;
-        return refuseUpgrade(socket, status, preAuth.code, headers, preAuth.retryAfterMs);
+        return refuseUpgrade(socket, status, preAuth.code, headers(), preAuth.retryAfterMs);
       }
       wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, req, client.ip, preAuth));
     };
