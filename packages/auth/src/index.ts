@@ -86,6 +86,7 @@ export {
   type MemoryCounterStoreOptions,
   type RateLimitScope,
   type RateLimitVerdict,
+  rateLimitAddressKey,
 } from "./rate-limit";
 export {
   checkSecret,

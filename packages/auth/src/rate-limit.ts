@@ -1,3 +1,4 @@
+import { normalizeIp, parseIp } from "./client-address";
 import type { RateLimitConfig } from "./config-schema";
 
 /** What a failure is counted against: the gateway's own auth, webhook tokens, device signatures. */
@@ -188,12 +189,28 @@ export interface AuthRateLimiterOptions {
 
 const GLOBAL_WINDOW_MS = 60_000;
 
-const isLoopbackNormalized = (ip: string): boolean => ip.startsWith("127.") || ip === "::1";
+/**
+ * The limiter's name for a client: IPv4 as its dotted quad (IPv4-mapped IPv6 included), IPv6 as
+ * its /64 — one subscriber usually holds a whole /64 and could otherwise rotate through 2^64
+ * addresses, one fresh counter each —, anything that does not parse as `unknown` (one shared
+ * bucket, never exempt). `loopback` says whether the address is 127.0.0.0/8 or ::1.
+ */
+export function rateLimitAddressKey(ip: string | undefined): { key: string; loopback: boolean } {
+  const normalized = normalizeIp(ip);
+  if (normalized === undefined) return { key: "unknown", loopback: false };
+  if (!normalized.includes(":"))
+    return { key: normalized, loopback: normalized.startsWith("127.") };
+  const parsed = parseIp(normalized);
+  if (parsed === undefined || parsed.kind() !== "ipv6") return { key: "unknown", loopback: false };
+  if (normalized === "::1") return { key: normalized, loopback: true };
+  const prefix = (parsed as { parts: number[] }).parts.slice(0, 4).map((part) => part.toString(16));
+  return { key: `${prefix.join(":")}::/64`, loopback: false };
+}
 
 /**
  * The brute-force limiter (CWE-307): per (scope, client address) sliding window with lockout,
- * plus a global ceiling on failures per minute across all addresses. Addresses must be
- * normalized (see `resolveClientAddress`). Pure apart from its own counters; time comes in.
+ * plus a global ceiling on failures per minute across all addresses. Addresses are keyed by
+ * {@link rateLimitAddressKey} (IPv6 by /64). Pure apart from its own counters; time comes in.
  */
 export function createAuthRateLimiter(
   config: RateLimitConfig,
@@ -214,9 +231,9 @@ export function createAuthRateLimiter(
   let globalCount = 0;
 
   const exempt = (ip: string | undefined): boolean =>
-    !config.enabled || (config.exemptLoopback && ip !== undefined && isLoopbackNormalized(ip));
+    !config.enabled || (config.exemptLoopback && rateLimitAddressKey(ip).loopback);
   const keyOf = (scope: RateLimitScope, ip: string | undefined): string =>
-    `${scope}:${ip ?? "unknown"}`;
+    `${scope}:${rateLimitAddressKey(ip).key}`;
 
   const globalBlockedUntil = (nowMs: number): number => {
     if (globalCount < globalMax) return 0;
@@ -262,7 +279,10 @@ export function createAuthRateLimiter(
     },
     recordSuccess(scope, ip) {
       if (exempt(ip)) return;
-      store.reset(keyOf(scope, ip));
+      const { key } = rateLimitAddressKey(ip);
+      // The unknown bucket is shared: one client's success must not wipe everyone else's failures.
+      if (key === "unknown") return;
+      store.reset(`${scope}:${key}`);
     },
   };
 }
