@@ -436,6 +436,54 @@ const TABLE: ReadonlyArray<[checkId: string, severity: Severity, spec: FixtureSp
     },
   ],
   ["summary.attack_surface", "info", {}],
+  // --- escalations: the same ids turn critical when exposed or exploitable
+  [
+    "gateway.auth_no_rate_limit",
+    "critical",
+    {
+      config: {
+        gateway: {
+          bind: "lan",
+          auth: { token: LONG_TOKEN, rateLimit: { enabled: false } },
+          controlUi: { enabled: false },
+        },
+      },
+    },
+  ],
+  [
+    "gateway.control_ui.allowed_origins_wildcard",
+    "critical",
+    {
+      config: {
+        gateway: { bind: "lan", auth: { token: LONG_TOKEN }, controlUi: { allowedOrigins: ["*"] } },
+      },
+    },
+  ],
+  [
+    "security.exposure.open_channels_with_exec",
+    "critical",
+    {
+      config: {
+        ...telegram({ dmPolicy: "open", allowFrom: ["*"] }),
+        tools: { exec: { security: "full" } },
+      },
+    },
+  ],
+  [
+    "tools.exec.security_full_configured",
+    "critical",
+    { config: { ...telegram({ groupPolicy: "open" }), tools: { exec: { security: "full" } } } },
+  ],
+  [
+    "channels.telegram.groups.policy_open",
+    "critical",
+    { config: { ...telegram({ groupPolicy: "open" }), tools: execAllowed } },
+  ],
+  [
+    "security.exposure.open_groups_with_runtime_or_fs",
+    "critical",
+    { config: { ...telegram({ groupPolicy: "open" }), tools: execAllowed } },
+  ],
   // --- scanners
   [
     "secrets.plaintext_secret",
