@@ -529,6 +529,24 @@ const TABLE: ReadonlyArray<[checkId: string, severity: Severity, spec: FixtureSp
     },
   ],
   [
+    "secrets.scan_truncated",
+    "info",
+    {
+      files: { "logs/a.log": { content: "x\n" }, "logs/b.log": { content: "y\n" } },
+      options: { secretScanLimits: { maxFiles: 1, maxFileBytes: 1024, maxFindings: 10 } },
+    },
+  ],
+  [
+    "skills.code_safety.scan_truncated",
+    "warn",
+    { files: { "skills/big/index.js": { content: `${"// pad\n".repeat(150_000)}` } } },
+  ],
+  [
+    "plugins.code_safety",
+    "warn",
+    { files: { "extensions/e/x.mjs": { content: "new WebSocket('ws://c2.example:6667')\n" } } },
+  ],
+  [
     "skills.workspace.symlink_escape",
     "warn",
     { dirs: { "skills/s": 0o700 }, symlinks: { "skills/s/lib.js": "/etc/hostname" } },
@@ -543,5 +561,32 @@ describe("every check id has a fixture that produces it (id → fixture → seve
       found.map((f) => f.severity),
       JSON.stringify(report.findings.map((f) => f.checkId)),
     ).toContain(severity);
+  });
+});
+
+describe("the table covers every check id the audit can emit", () => {
+  it("each literal check id in the source has a row", async () => {
+    const { readFile } = await import("node:fs/promises");
+    const { join } = await import("node:path");
+    const dir = join(import.meta.dirname, "../../src/audit");
+    const literal = new Set<string>();
+    for (const file of ["config-checks.ts", "secret-scan.ts", "fs-checks.ts", "code-scan.ts"]) {
+      const text = await readFile(join(dir, file), "utf8");
+      const pattern =
+        /"((?:gateway|sandbox|tools|config|hooks|plugins|secrets|security|logging|summary)\.[a-z_.]+)"/g;
+      for (const match of text.matchAll(pattern)) literal.add(match[1] ?? "");
+    }
+    expect(literal.size).toBeGreaterThan(40);
+    // Config paths the checks read (not check ids).
+    for (const path of [
+      "gateway.auth.password",
+      "gateway.auth.token",
+      "hooks.token",
+      "tools.elevated",
+    ]) {
+      literal.delete(path);
+    }
+    const covered = new Set(TABLE.map(([id]) => id));
+    expect([...literal].filter((id) => !covered.has(id)).sort()).toEqual([]);
   });
 });
