@@ -113,6 +113,8 @@ export interface GatewayServerOptions {
   readonly pairing: PairingStore;
   readonly approvals: ExecApprovalStore;
   readonly loadConfig: () => Promise<LoadedConfig>;
+  /** The environment the config's `${VAR}`s resolve from (audit.run needs it). */
+  readonly env: Readonly<Record<string, string | undefined>>;
   readonly securityEvent?: (event: SecurityEvent) => void;
   readonly onHook?: (hook: AcceptedHook) => void;
   /** The agent runtime's webchat seam: registers chat.send and its events (src/agent/webchat.ts). */
@@ -233,6 +235,7 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
     approvals: options.approvals,
     status: snapshot,
     loadConfig: options.loadConfig,
+    env: options.env,
     secrets: [gateway.auth.token, gateway.auth.password, options.hooks.token].filter(
       (s): s is string => s !== undefined,
     ),

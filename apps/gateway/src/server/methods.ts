@@ -28,8 +28,9 @@ export interface MethodServices {
   readonly approvals: ExecApprovalStore;
   /** The live status snapshot (listeners, clients…). */
   status(): Record<string, unknown>;
-  /** Loads the config file again (config.get / config.validate). */
+  /** Loads the config file again (config.get / config.validate / audit.run). */
   loadConfig(): Promise<LoadedConfig>;
+  readonly env: Readonly<Record<string, string | undefined>>;
   /** Secrets to hide in anything shown (effective gateway token or password, hooks token). */
   readonly secrets: readonly string[];
   /** The agent runtime's webchat seam (src/agent/webchat.ts); absent when no runtime runs. */
@@ -268,6 +269,27 @@ export const METHODS: Readonly<Record<string, MethodDefinition>> = {
     handler: async (params, services) => ({
       approval: await services.approvals.resolve(params.id, "deny"),
     }),
+  }),
+  // The security audit, read-only: fixes are applied with `claw security audit --fix` on the host.
+  "audit.run": define({
+    scope: "operator.admin",
+    params: z.strictObject({ scanSecrets: z.boolean().default(true) }).optional(),
+    handler: async (params, services) => {
+      const { runAudit } = await import("@claw/audit");
+      const loaded = await services.loadConfig();
+      const report = await runAudit({
+        config: loaded.config,
+        raw: loaded.raw,
+        configFiles: loaded.files,
+        configPath: loaded.path,
+        secretValues: loaded.secretValues,
+        stateDir: services.stateDir,
+        env: services.env,
+        fix: false,
+        scanSecrets: params?.scanSecrets ?? true,
+      });
+      return services.redactor.redact(report, "tool");
+    },
   }),
   "config.get": define({
     scope: "operator.admin",

@@ -309,6 +309,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Starte
     pairing,
     approvals,
     loadConfig: () => loadConfig({ path: configPath, env }),
+    env,
     securityEvent,
     chat: createChatService(runtime),
     version: options.version,

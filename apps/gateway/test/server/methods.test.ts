@@ -43,6 +43,22 @@ describe("gateway methods", () => {
     expect(text).not.toContain(HOOKS_TOKEN);
   });
 
+  it("audit.run returns the security audit's findings (admin only), without secrets", async () => {
+    const report = await admin.request<{ findings: unknown[]; summary: Record<string, number> }>(
+      "audit.run",
+      {
+        scanSecrets: false,
+      },
+    );
+    expect(Array.isArray(report.findings)).toBe(true);
+    expect(typeof report.summary).toBe("object");
+    expect(JSON.stringify(report)).not.toContain(TOKEN);
+    const reader = await connectGateway({ url: gw.url, token: TOKEN, scopes: ["operator.read"] });
+    const denied = await reader.request("audit.run").catch((e: GatewayRequestError) => e);
+    expect((denied as GatewayRequestError).code).toBe("SCOPE_DENIED");
+    await reader.close();
+  });
+
   it("config.validate reports issues as paths and messages, never values", async () => {
     await expect(admin.request("config.validate")).resolves.toEqual({ valid: true, issues: [] });
     const bad = await admin.request<{ valid: boolean; issues: { path: string }[] }>(
