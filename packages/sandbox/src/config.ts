@@ -228,7 +228,8 @@ function collectRefusals(
     if (network === "host") at("network", 'network "host" is refused: it shares the host network');
     else if (network.startsWith("container:")) {
       at("network", 'network "container:*" is refused: it joins another container\'s namespace');
-    } else if (network !== "none" && !partialOnly && !docker.dangerouslyAllowNetwork) {
+    } else if (docker.network !== "none" && !partialOnly && !docker.dangerouslyAllowNetwork) {
+      // Exact: the engine's names are case-sensitive, so "NONE" can be a real bridge network.
       at("network", `network "${docker.network}" needs docker.dangerouslyAllowNetwork: true`);
     }
   }
