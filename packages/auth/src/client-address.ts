@@ -46,17 +46,32 @@ export interface AddressSet {
   readonly size: number;
 }
 
+/**
+ * A CIDR as `[base, prefix bits]`, strictly: decimal bits within the family's width. A mapped-IPv4
+ * CIDR (`::ffff:10.0.0.0/104`) is the IPv4 range it denotes (`10.0.0.0/8`); one with fewer than 96
+ * bits (`::ffff:10.0.0.0/8`, which reads like 10/8 but covers every IPv4 address) is refused.
+ */
+export function parseCidr(entry: string): [Parsed, number] | undefined {
+  const slash = entry.lastIndexOf("/");
+  if (slash < 0) return undefined;
+  const text = entry.slice(0, slash);
+  const digits = entry.slice(slash + 1);
+  if (text.startsWith("[") || !/^\d{1,3}$/.test(digits)) return undefined;
+  const base = parseIp(text);
+  if (base === undefined) return undefined;
+  const bits = Number(digits);
+  const isMapped = base.kind() === "ipv4" && text.includes(":");
+  if (isMapped) return bits >= 96 && bits <= 128 ? [base, bits - 96] : undefined;
+  return bits <= (base.kind() === "ipv4" ? 32 : 128) ? [base, bits] : undefined;
+}
+
 export function compileAddressSet(entries: readonly string[]): AddressSet {
   const ranges: [Parsed, number][] = [];
   for (const entry of entries) {
-    const slash = entry.lastIndexOf("/");
-    if (slash >= 0) {
-      const base = parseIp(entry.slice(0, slash));
-      const bits = Number(entry.slice(slash + 1));
-      if (base === undefined || !Number.isInteger(bits)) continue;
-      // A mapped-IPv4 CIDR (::ffff:10.0.0.0/104) is kept as the IPv4 range it denotes.
-      const isMapped = base.kind() === "ipv4" && entry.includes(":");
-      ranges.push([base, isMapped ? bits - 96 : bits]);
+    if (entry.includes("/")) {
+      // A malformed range is dropped: it trusts nobody rather than everybody.
+      const range = parseCidr(entry);
+      if (range) ranges.push(range);
     } else {
       const ip = parseIp(entry);
       if (ip) ranges.push([ip, ip.kind() === "ipv4" ? 32 : 128]);

@@ -1,5 +1,6 @@
 import ipaddr from "ipaddr.js";
 import { z } from "zod";
+import { parseCidr } from "./client-address";
 import type { AuthErrorCode } from "./errors";
 import { checkSecret, MIN_SECRET_LENGTH } from "./secrets";
 
@@ -23,7 +24,7 @@ function isStrictIpOrCidr(value: string): boolean {
   const slash = value.lastIndexOf("/");
   if (slash < 0) return false;
   const base = value.slice(0, slash);
-  return isStrictIp(base) && ipaddr.isValidCIDR(value);
+  return isStrictIp(base) && ipaddr.isValidCIDR(value) && parseCidr(value) !== undefined;
 }
 
 const headerName = z
@@ -90,7 +91,14 @@ export const gatewayConfigSchema = z
     auth: gatewayAuthConfigSchema.prefault({}),
     /** Socket addresses (IPs or CIDRs) whose X-Forwarded-For is believed. */
     trustedProxies: z
-      .array(z.string().refine(isStrictIpOrCidr, "must be an IP address or CIDR range"))
+      .array(
+        z
+          .string()
+          .refine(
+            isStrictIpOrCidr,
+            "must be an IP address or CIDR range (an IPv4-mapped range needs a prefix of at least 96, e.g. ::ffff:10.0.0.0/104, or write 10.0.0.0/8)",
+          ),
+      )
       .max(1024)
       .default([]),
     /** Believe X-Real-IP from a trusted proxy when X-Forwarded-For names no client. Off by default. */
