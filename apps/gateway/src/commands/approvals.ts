@@ -4,10 +4,12 @@ import {
   createExecApprovalStore,
   type ExecApprovalStore,
   execApprovalsPath,
+  type ResolvedApproval,
 } from "@claw/tool-policy";
 import type { CliContext } from "../cli/context";
 import { writeJson, writeLine } from "../cli/output";
 import { type GlobalPathOptions, resolveCliPaths } from "../cli/paths";
+import { callRunningGateway } from "../server/remote";
 
 function storeFor(ctx: CliContext, globals: GlobalPathOptions): ExecApprovalStore {
   const { stateDir } = resolveCliPaths(ctx, globals);
@@ -61,8 +63,18 @@ export async function resolveApproval(
   options: { id: string; decision: ApprovalDecision; json: boolean },
   globals: GlobalPathOptions,
 ): Promise<void> {
-  const store = storeFor(ctx, globals);
-  const resolved = await store.resolve(options.id, options.decision);
+  // With the gateway up, it decides (so its clients get approval.resolved); else the same locked change on the file.
+  const remote = await callRunningGateway<{ approval: ResolvedApproval }>(
+    ctx,
+    globals,
+    "operator.approvals",
+    options.decision === "deny" ? "approvals.deny" : "approvals.approve",
+    options.decision === "deny"
+      ? { id: options.id }
+      : { id: options.id, always: options.decision === "allow-always" },
+  );
+  const resolved =
+    remote?.approval ?? (await storeFor(ctx, globals).resolve(options.id, options.decision));
   const added = options.decision === "allow-always" ? resolved.binaries : [];
   if (options.json) {
     writeJson(ctx, { ok: true, approval: resolved, allowlistAdded: added });

@@ -8,6 +8,7 @@ import {
 import type { CliContext } from "../cli/context";
 import { writeJson, writeLine } from "../cli/output";
 import { type GlobalPathOptions, resolveCliPaths } from "../cli/paths";
+import { callRunningGateway } from "../server/remote";
 
 // These commands work on the store files directly; with a running gateway they will be routed
 // to it instead. Both go through the same locked transactions, so running them side by side is safe.
@@ -82,10 +83,26 @@ export async function resolvePairingCodeCommand(
   input: ScopeFlags & { readonly code: string },
   globals: GlobalPathOptions,
 ): Promise<void> {
-  const store = openStore(ctx, globals);
   const { target, ids, where } = scopeOf(input);
   const byCode = { ...target, code: input.code };
-  const decision = action === "approve" ? await store.approve(byCode) : await store.deny(byCode);
+  // With the gateway up, it decides; else the same locked transaction on the store files.
+  const remote = await callRunningGateway<{ senderId: string }>(
+    ctx,
+    globals,
+    "operator.pairing",
+    `pairing.${action}`,
+    {
+      channel: input.channel,
+      code: input.code,
+      ...(input.account ? { accountId: input.account } : {}),
+    },
+  );
+  const store = openStore(ctx, globals);
+  const decision = remote
+    ? { effect: action, senderId: remote.senderId }
+    : action === "approve"
+      ? await store.approve(byCode)
+      : await store.deny(byCode);
   if (decision.effect === "reject") {
     throw decision.reason === "expired-code"
       ? pairingErrors.error(
