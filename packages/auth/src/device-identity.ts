@@ -303,11 +303,16 @@ export function verifyDeviceProof(
     code,
     reason,
   });
+  if (typeof proof !== "object" || proof === null || Array.isArray(proof))
+    return deny("DEVICE_PAYLOAD_INVALID", "The device proof is not an object.");
   if (proof.nonce === undefined || proof.nonce === "")
     return deny("DEVICE_NONCE_MISSING", "The device proof has no nonce.");
-  const problem = checkDeviceAuthFields(proof);
+  const problem =
+    checkDeviceAuthFields(proof) ??
+    (typeof proof.publicKey !== "string" ? "publicKey must be a string" : undefined) ??
+    (typeof proof.signature !== "string" ? "signature must be a string" : undefined);
   if (problem) return deny("DEVICE_PAYLOAD_INVALID", `The device proof is malformed: ${problem}.`);
-  const rawKey = typeof proof.publicKey === "string" ? fromBase64Url(proof.publicKey) : undefined;
+  const rawKey = fromBase64Url(proof.publicKey);
   const keyProblem = rawKey ? checkDevicePublicKey(rawKey) : "the public key is not base64url";
   if (keyProblem || !rawKey)
     return deny("DEVICE_KEY_INVALID", `The device key is unusable: ${keyProblem}.`);
@@ -333,8 +338,7 @@ export function verifyDeviceProof(
       "DEVICE_NONCE_UNKNOWN",
       "The challenge nonce was not issued by this server or has expired.",
     );
-  const signature =
-    typeof proof.signature === "string" ? fromBase64Url(proof.signature) : undefined;
+  const signature = fromBase64Url(proof.signature);
   if (signature?.length !== 64 || !isScalarCanonical(signature.subarray(32))) {
     return deny("DEVICE_SIGNATURE_INVALID", "The device signature is malformed.");
   }

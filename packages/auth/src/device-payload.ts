@@ -22,15 +22,22 @@ const NONCE = /^[A-Za-z0-9_-]{16,128}$/;
 
 /** Why the fields cannot be signed, or undefined when they are well formed. */
 export function checkDeviceAuthFields(fields: DeviceAuthFields): string | undefined {
-  if (!DEVICE_ID.test(fields.deviceId)) return "deviceId must be 64 lower-case hex characters";
-  if (!TOKEN.test(fields.clientId)) return "clientId must be 1-128 characters of [A-Za-z0-9._:@-]";
-  if (!TOKEN.test(fields.role)) return "role must be 1-128 characters of [A-Za-z0-9._:@-]";
-  if (fields.scopes.length > 64 || !fields.scopes.every((scope) => TOKEN.test(scope))) {
+  // Fields come from network JSON: test the type first, since RegExp.test(["x"]) tests "x".
+  const is = (pattern: RegExp, value: unknown) => typeof value === "string" && pattern.test(value);
+  if (typeof fields !== "object" || fields === null) return "the device fields must be an object";
+  if (!is(DEVICE_ID, fields.deviceId)) return "deviceId must be 64 lower-case hex characters";
+  if (!is(TOKEN, fields.clientId)) return "clientId must be 1-128 characters of [A-Za-z0-9._:@-]";
+  if (!is(TOKEN, fields.role)) return "role must be 1-128 characters of [A-Za-z0-9._:@-]";
+  if (
+    !Array.isArray(fields.scopes) ||
+    fields.scopes.length > 64 ||
+    !fields.scopes.every((scope) => is(TOKEN, scope))
+  ) {
     return "scopes must be at most 64 entries of [A-Za-z0-9._:@-]";
   }
   if (!Number.isSafeInteger(fields.signedAtMs) || fields.signedAtMs < 0)
     return "signedAtMs must be a non-negative integer";
-  if (!NONCE.test(fields.nonce)) return "nonce must be 16-128 base64url characters";
+  if (!is(NONCE, fields.nonce)) return "nonce must be 16-128 base64url characters";
   return undefined;
 }
 
