@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from "node:async_hooks";
+import { realpathSync } from "node:fs";
 import { link, open, readdir, unlink } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { type Clock, type Random, systemClock, systemRandom } from "@claw/core";
@@ -64,9 +65,20 @@ interface HeldLock {
 /** Lock paths held by the current async context: turns a self-deadlock into an immediate error. */
 const heldLocks = new AsyncLocalStorage<ReadonlySet<string>>();
 
-/** The path of the lock file that guards `file`. */
+/**
+ * The path of the lock file that guards `file`: next to it, in its directory's real path, so that
+ * every alias of the directory (a symlinked state dir) names the same lock. The file's own name is
+ * kept as written: atomic writes replace a symlinked file's link, never its target.
+ */
 export function lockPathFor(file: string): string {
-  return `${resolve(file)}.lock`;
+  const absolute = resolve(file);
+  let dir = dirname(absolute);
+  try {
+    dir = realpathSync.native(dir);
+  } catch {
+    // The directory does not exist (yet): the lexical path is all there is to lock.
+  }
+  return join(dir, `${basename(absolute)}.lock`);
 }
 
 /**
