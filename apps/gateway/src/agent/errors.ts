@@ -5,9 +5,10 @@ export const runtimeErrors = defineErrorCodes({
   AGENT_UNKNOWN: "input",
   AGENT_QUEUE_FULL: "policy",
   AGENT_STOPPED: "internal",
+  /** Reported in a turn result (not thrown): the tool-round cap was reached. */
+  AGENT_TOOL_LIMIT: "policy",
   MODEL_UNKNOWN: "input",
   MODEL_KEY_LITERAL: "input",
-  MODEL_KEY_MISSING: "input",
   MODEL_HTTP_ERROR: "io",
   MODEL_RATE_LIMITED: "io",
   MODEL_TIMEOUT: "io",
@@ -15,6 +16,5 @@ export const runtimeErrors = defineErrorCodes({
   MODEL_BAD_TOOL_CALL: "io",
   MODEL_SCRIPT_INVALID: "input",
   TOOL_ARGS_INVALID: "input",
-  TOOL_FAILED: "io",
 });
 export type RuntimeErrorCode = ErrorCodeOf<typeof runtimeErrors>;
