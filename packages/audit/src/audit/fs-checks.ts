@@ -1,8 +1,9 @@
 import type { Stats } from "node:fs";
-import { lstat, readdir } from "node:fs/promises";
+import { lstat } from "node:fs/promises";
 import { join } from "node:path";
 import { STATE_LAYOUT, type StateLayoutEntry } from "@claw/state";
 import { type AuditFinding, finding } from "./types";
+import { listBounded } from "./walk";
 
 /** A path whose mode the audit checked, with the mode it must have: what `--fix` may chmod. */
 export interface ModeTarget {
@@ -81,14 +82,10 @@ async function expand(root: string, entry: StateLayoutEntry): Promise<string[]> 
         next.push(join(dir, segment));
         continue;
       }
-      let names: string[];
-      try {
-        names = await readdir(dir);
-      } catch {
-        continue;
-      }
+      const listed = await listBounded(dir, MAX_EXPANDED);
+      if (listed === undefined) continue;
       const matcher = segmentMatcher(segment);
-      for (const name of names.sort()) {
+      for (const name of listed.names) {
         if (next.length >= MAX_EXPANDED) break;
         if (matcher.test(name)) next.push(join(dir, name));
       }

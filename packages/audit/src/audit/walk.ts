@@ -1,5 +1,5 @@
 import { constants } from "node:fs";
-import { lstat, open, readdir } from "node:fs/promises";
+import { lstat, open, opendir } from "node:fs/promises";
 import { join } from "node:path";
 
 export interface WalkOptions {
@@ -24,6 +24,33 @@ export interface WalkResult {
 
 const MAX_ENTRIES_PER_DIR = 10_000;
 
+/** At most `max` entry names of `dir`, sorted; never reads a huge directory whole into memory. */
+export async function listBounded(
+  dir: string,
+  max: number,
+): Promise<{ names: string[]; truncated: boolean } | undefined> {
+  let handle: Awaited<ReturnType<typeof opendir>>;
+  try {
+    handle = await opendir(dir);
+  } catch {
+    return undefined;
+  }
+  const names: string[] = [];
+  let truncated = false;
+  try {
+    for await (const entry of handle) {
+      if (names.length >= max) {
+        truncated = true;
+        break;
+      }
+      names.push(entry.name);
+    }
+  } catch {
+    // An unreadable directory mid-listing: keep what was read.
+  }
+  return { names: names.sort(), truncated };
+}
+
 /**
  * Lists regular files under `root` in a stable (sorted) order without following symlinks: each
  * entry is `lstat`ed, links are reported and skipped. Bounded by file count, depth and entries
@@ -36,17 +63,10 @@ export async function walkFiles(root: string, options: WalkOptions): Promise<Wal
   let truncated = false;
 
   async function visit(dir: string, relative: string, depth: number): Promise<void> {
-    let names: string[];
-    try {
-      names = (await readdir(dir)).sort();
-    } catch {
-      return;
-    }
-    if (names.length > MAX_ENTRIES_PER_DIR) {
-      names = names.slice(0, MAX_ENTRIES_PER_DIR);
-      truncated = true;
-    }
-    for (const name of names) {
+    const names = await listBounded(dir, MAX_ENTRIES_PER_DIR);
+    if (names === undefined) return;
+    if (names.truncated) truncated = true;
+    for (const name of names.names) {
       if (files.length >= options.maxFiles) {
         truncated = true;
         return;
