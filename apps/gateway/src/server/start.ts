@@ -284,19 +284,25 @@ export async function startGateway(options: StartGatewayOptions): Promise<Starte
   });
   // The agent runtime (src/agent): agents, models, the policed tool loop; webchat via chat.send.
   const homeDir = options.homeDir ?? homedir();
-  const runtime = await createAgentRuntime({
-    config,
-    rawConfig: loaded.raw,
-    stateDir,
-    homeDir,
-    clock,
-    random: options.random,
-    redactor,
-    securityLog,
-    pairing,
-    approvals,
-    sandbox: createSandboxManager({ docker: createDockerEngine(), stateDir, homeDir, clock }),
-  });
+  let runtime: Awaited<ReturnType<typeof createAgentRuntime>>;
+  try {
+    runtime = await createAgentRuntime({
+      config,
+      rawConfig: loaded.raw,
+      stateDir,
+      homeDir,
+      clock,
+      random: options.random,
+      redactor,
+      securityLog,
+      pairing,
+      approvals,
+      sandbox: createSandboxManager({ docker: createDockerEngine(), stateDir, homeDir, clock }),
+    });
+  } catch (error) {
+    log.close();
+    throw error;
+  }
   const server = createGatewayServer({
     gateway,
     hooks,

@@ -1,4 +1,4 @@
-import { writeFile } from "node:fs/promises";
+import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -81,5 +81,26 @@ describe("webchat over the real gateway (chat.send, chat.delta / chat.final)", (
       error: { code: "AGENT_UNKNOWN" },
     });
     writer.ws.close();
+  });
+
+  it("the gateway refuses to start with a literal provider key", async () => {
+    const stateDir = await makeStateDir();
+    const start = startTestGateway({
+      stateDir,
+      config: {
+        gateway: { auth: { mode: "token", token: TOKEN } },
+        models: {
+          providers: {
+            openai: {
+              api: "openai-completions",
+              baseUrl: "https://api.openai.com/v1",
+              apiKey: "sk-literal-0123456789abcdef",
+            },
+          },
+        },
+      },
+    });
+    await expect(start).rejects.toMatchObject({ code: "MODEL_KEY_LITERAL" });
+    await rm(join(stateDir, ".."), { recursive: true, force: true });
   });
 });
