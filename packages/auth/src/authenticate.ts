@@ -49,6 +49,14 @@ export interface CompiledAuth {
 }
 
 /**
+ * Lower-cases A-Z only. `toLowerCase()` maps distinct Unicode names onto ASCII ones (the Kelvin
+ * sign U+212A becomes "k"), which would let another identity-provider account match an allowlisted user.
+ */
+function asciiLowerCase(text: string): string {
+  return text.replace(/[A-Z]+/g, (letters) => letters.toLowerCase());
+}
+
+/**
  * Compiles the gateway's auth config. Pass the effective config (secrets from the environment or
  * `ensureGatewayToken` already merged in). Throws GATEWAY_SECRET_MISSING when the mode needs a
  * secret that is absent — the exposure check refuses such configs first.
@@ -80,7 +88,7 @@ export function compileAuth(gateway: GatewayConfig): CompiledAuth {
     trustedProxy: tp && {
       userHeader: tp.userHeader,
       requiredHeaders: tp.requiredHeaders,
-      allowUsers: new Set(tp.allowUsers.map((user) => user.toLowerCase())),
+      allowUsers: new Set(tp.allowUsers.map(asciiLowerCase)),
     },
     allowTailscale:
       gateway.auth.allowTailscale ??
@@ -222,7 +230,7 @@ function trustedProxyAuth(
       "AUTH_CREDENTIAL_MISSING",
       `The proxy did not send a user in ${config.userHeader}.`,
     );
-  if (config.allowUsers.size > 0 && !config.allowUsers.has(user.toLowerCase())) {
+  if (config.allowUsers.size > 0 && !config.allowUsers.has(asciiLowerCase(user))) {
     return fail(
       client,
       "AUTH_TRUSTED_PROXY_USER_NOT_ALLOWED",
