@@ -200,6 +200,7 @@ describe("gateway methods", () => {
   it("/healthz tells unauthenticated callers nothing but ok; the token holder gets details", async () => {
     const anonymous = await fetch(`${gw.http}/healthz`);
     expect(await anonymous.json()).toEqual({ ok: true });
+    expect(anonymous.headers.get("strict-transport-security")).toBeNull(); // plain HTTP: no HSTS
     const wrong = await fetch(`${gw.http}/healthz`, {
       headers: { authorization: "Bearer nope-nope-nope-nope-nope" },
     });
