@@ -2,7 +2,7 @@ import type { Stats } from "node:fs";
 import { lstat } from "node:fs/promises";
 import { join } from "node:path";
 import { STATE_LAYOUT, type StateLayoutEntry } from "@claw/state";
-import { type AuditFinding, finding } from "./types";
+import { type AuditFinding, finding, type Severity } from "./types";
 import { listBounded } from "./walk";
 
 /** A path whose mode the audit checked, with the mode it must have: what `--fix` may chmod. */
@@ -128,110 +128,122 @@ interface Target {
   readonly label: string;
 }
 
+/** One mode problem: which bits make it, how bad it is, and what it means. */
+interface ModeRule {
+  readonly suffix: string;
+  readonly severity: Severity;
+  /** Bad when any of these bits is set … */
+  readonly bits: number;
+  /** … unless one of these is (a stricter rule already reports it). */
+  readonly unless?: number;
+  readonly title: string;
+  readonly why: string;
+}
+
+const STATE_DIR_RULES: readonly ModeRule[] = [
+  {
+    suffix: "perms_world_writable",
+    severity: "critical",
+    bits: 0o002,
+    title: "is world-writable",
+    why: "any local user can replace the config, credentials and sessions",
+  },
+  {
+    suffix: "perms_group_writable",
+    severity: "warn",
+    bits: 0o020,
+    unless: 0o002,
+    title: "is group-writable",
+    why: "members of its group can replace files in it",
+  },
+  {
+    suffix: "perms_readable",
+    severity: "warn",
+    bits: 0o055,
+    title: "is readable by others",
+    why: "other users can list and open what it holds",
+  },
+];
+const DIR_RULES: readonly ModeRule[] = [
+  {
+    suffix: "perms_writable",
+    severity: "critical",
+    bits: 0o022,
+    title: "is writable by others",
+    why: "other users can add or replace files in it",
+  },
+  {
+    suffix: "perms_readable",
+    severity: "warn",
+    bits: 0o055,
+    title: "is readable by others",
+    why: "other users can list and open what it holds",
+  },
+];
+const SECRET_FILE_RULES: readonly ModeRule[] = [
+  {
+    suffix: "perms_writable",
+    severity: "critical",
+    bits: 0o022,
+    title: "is writable by others",
+    why: "other users can change it",
+  },
+  {
+    suffix: "perms_world_readable",
+    severity: "critical",
+    bits: 0o004,
+    title: "is world-readable",
+    why: "every local user can read the secrets in it",
+  },
+  {
+    suffix: "perms_group_readable",
+    severity: "warn",
+    bits: 0o040,
+    unless: 0o004,
+    title: "is group-readable",
+    why: "members of its group can read the secrets in it",
+  },
+];
+const FILE_RULES: readonly ModeRule[] = [
+  {
+    suffix: "perms_writable",
+    severity: "critical",
+    bits: 0o022,
+    title: "is writable by others",
+    why: "other users can change it",
+  },
+  {
+    suffix: "perms_readable",
+    severity: "warn",
+    bits: 0o044,
+    title: "is readable by others",
+    why: "other users can read it (transcripts and logs hold conversations and tool output)",
+  },
+];
+
+function rulesFor(target: Target): readonly ModeRule[] {
+  if (target.key === "root") return STATE_DIR_RULES;
+  if (target.kind === "dir") return DIR_RULES;
+  return SECRET_FILES.has(target.key) ? SECRET_FILE_RULES : FILE_RULES;
+}
+
+/** Pushes the mode findings of one target; true when its mode is looser than required. */
 function modeFindings(target: Target, stats: Stats, out: AuditFinding[]): boolean {
   const mode = stats.mode & 0o777;
   const prefix = target.key === "configInclude" ? "fs.config_include" : prefixFor(target.key);
-  const where = `${target.path} has mode ${octal(mode)}`;
   const chmod = `chmod ${octal(target.required)} ${target.path} (or \`claw security audit --fix\`)`;
-  const groupWrite = (mode & 0o020) !== 0;
-  const worldWrite = (mode & 0o002) !== 0;
-  const groupRead = (mode & 0o050) !== 0;
-  const worldRead = (mode & 0o005) !== 0;
-  if (target.key === "root") {
-    if (worldWrite)
-      out.push(
-        finding(
-          `${prefix}.perms_world_writable`,
-          "critical",
-          "State dir is world-writable",
-          `${where}: any local user can replace the config, credentials and sessions.`,
-          chmod,
-        ),
-      );
-    else if (groupWrite)
-      out.push(
-        finding(
-          `${prefix}.perms_group_writable`,
-          "warn",
-          "State dir is group-writable",
-          `${where}: members of its group can replace files in it.`,
-          chmod,
-        ),
-      );
-    if (groupRead || worldRead)
-      out.push(
-        finding(
-          `${prefix}.perms_readable`,
-          "warn",
-          "State dir is readable by others",
-          `${where}: other users can list and open what it holds.`,
-          chmod,
-        ),
-      );
-  } else if (target.kind === "dir") {
-    if (groupWrite || worldWrite)
-      out.push(
-        finding(
-          `${prefix}.perms_writable`,
-          "critical",
-          `${target.label} is writable by others`,
-          `${where}: other users can add or replace files in it.`,
-          chmod,
-        ),
-      );
-    if (groupRead || worldRead)
-      out.push(
-        finding(
-          `${prefix}.perms_readable`,
-          "warn",
-          `${target.label} is readable by others`,
-          `${where}: other users can list and open what it holds.`,
-          chmod,
-        ),
-      );
-  } else {
-    if (groupWrite || worldWrite)
-      out.push(
-        finding(
-          `${prefix}.perms_writable`,
-          "critical",
-          `${target.label} is writable by others`,
-          `${where}: other users can change it.`,
-          chmod,
-        ),
-      );
-    if (SECRET_FILES.has(target.key)) {
-      if ((mode & 0o004) !== 0)
-        out.push(
-          finding(
-            `${prefix}.perms_world_readable`,
-            "critical",
-            `${target.label} is world-readable`,
-            `${where}: every local user can read the secrets in it.`,
-            chmod,
-          ),
-        );
-      else if ((mode & 0o040) !== 0)
-        out.push(
-          finding(
-            `${prefix}.perms_group_readable`,
-            "warn",
-            `${target.label} is group-readable`,
-            `${where}: members of its group can read the secrets in it.`,
-            chmod,
-          ),
-        );
-    } else if ((mode & 0o044) !== 0) {
-      out.push(
-        finding(
-          `${prefix}.perms_readable`,
-          "warn",
-          `${target.label} is readable by others`,
-          `${where}: other users can read it (transcripts and logs hold conversations and tool output).`,
-          chmod,
-        ),
-      );
-    }
+  for (const rule of rulesFor(target)) {
+    if ((mode & rule.bits) === 0 || (rule.unless !== undefined && (mode & rule.unless) !== 0))
+      continue;
+    out.push(
+      finding(
+        `${prefix}.${rule.suffix}`,
+        rule.severity,
+        `${target.label} ${rule.title}`,
+        `${target.path} has mode ${octal(mode)}: ${rule.why}.`,
+        chmod,
+      ),
+    );
   }
   return (mode & ~target.required & 0o777) !== 0;
 }
