@@ -197,7 +197,11 @@ export type AddressSetDecision =
  */
 export function decideResolvedAddresses(
   policy: EgressPolicy,
-  target: Pick<AllowedTarget, "privateNetworkRule">,
+  target: Pick<AllowedTarget, "privateNetworkRule"> & {
+    /** With scheme and port, deny entries naming an IP address are checked on every answer too. */
+    readonly scheme?: string;
+    readonly port?: number;
+  },
   resolved: readonly ResolvedAddress[],
 ): AddressSetDecision {
   if (resolved.length === 0)
@@ -219,6 +223,22 @@ export function decideResolvedAddresses(
         rule: "builtin:address",
         blocked: verdict,
       };
+    if (target.scheme !== undefined && target.port !== undefined) {
+      const { scheme, port } = target;
+      const denied =
+        matchPatterns(policy.deny, scheme, verdict.address, port) ??
+        embeddedIpv4Candidates(verdict.address)
+          .map((ipv4) => matchPatterns(policy.deny, scheme, ipv4, port))
+          .find((match) => match !== undefined);
+      if (denied !== undefined)
+        return {
+          effect: "deny",
+          code: "EGRESS_NOT_ALLOWED_BY_POLICY",
+          reason: "The name resolves to an address that matches a deny entry.",
+          rule: denied.pattern.source,
+          blocked: verdict,
+        };
+    }
     if (!verdict.allowed && target.privateNetworkRule === undefined) {
       return {
         effect: "deny",
