@@ -260,6 +260,53 @@ describe("a hostile scripted model", () => {
     expect(denied?.content).toMatch(/^Tool call denied/);
   });
 
+  it("a session's queue is bounded: beyond maxQueuePerSession a message is refused with AGENT_QUEUE_FULL", async () => {
+    h = await createHarness({
+      config: {
+        channels: open,
+        tools: { exec: { security: "allowlist", ask: "on-miss" } },
+        models: { agentLoop: { maxQueuePerSession: 1 } },
+      },
+      script: {
+        turns: [{ tool: "exec", args: { command: "uname -s" } }, { reply: "ok" }],
+        repeat: true,
+        perSession: true,
+      },
+    });
+    const harness = h;
+    const approvalFor = (peer: string, skip: ReadonlySet<string>) =>
+      until(
+        () =>
+          harness.events.find(
+            (e): e is Requested =>
+              e.type === "approval.requested" &&
+              e.approval.sessionKey === `agent:main:memory:direct:${peer}` &&
+              !skip.has(e.approval.id),
+          ),
+        `an approval for ${peer}`,
+      );
+    const first = await h.runtime.handleInbound(h.message("mallory", "one"));
+    const a1 = await approvalFor("mallory", new Set());
+    const second = await h.runtime.handleInbound(h.message("mallory", "two"));
+    expect(second.action).toBe("deliver");
+    await expect(h.runtime.handleInbound(h.message("mallory", "three"))).rejects.toMatchObject({
+      code: "AGENT_QUEUE_FULL",
+    });
+    // Another peer's session runs in parallel, unaffected.
+    const other = await h.runtime.handleInbound(h.message("zoe", "hi"));
+    const z1 = await approvalFor("zoe", new Set());
+    await h.approvals.resolve(z1.approval.id, "deny");
+    if (first.action !== "deliver" || second.action !== "deliver" || other.action !== "deliver")
+      throw new Error("not delivered");
+    expect((await other.done).text).toBe("ok");
+    await h.approvals.resolve(a1.approval.id, "deny");
+    expect((await first.done).text).toBe("ok");
+    // The queued message runs only after the first turn ended.
+    const a2 = await approvalFor("mallory", new Set([a1.approval.id]));
+    await h.approvals.resolve(a2.approval.id, "deny");
+    expect((await second.done).text).toBe("ok");
+  });
+
   it("stops at the tool-iteration cap", async () => {
     h = await createHarness({
       config: { channels: open, models: { agentLoop: { maxToolIterations: 2 } } },
