@@ -264,7 +264,8 @@ function tailscaleCandidate(
 /**
  * Decides who is calling. Never throws for a bad credential: the result says why, with a stable
  * code, and `retryAfterMs` when the client must wait. A missing credential or a wrong scheme is
- * not counted by the limiter; a wrong credential is; a success resets the client's counter.
+ * not counted by the limiter; a wrong credential is; a token or password success resets the
+ * client's counter (a Tailscale identity success does not).
  * Attempts from a locked-out client are refused before any comparison.
  */
 export async function authenticate(
@@ -319,7 +320,7 @@ export async function authenticate(
       );
     }
     if (identity && identity.login.toLowerCase() === tailscale.login.toLowerCase()) {
-      limiter?.recordSuccess(scope, client.ip);
+      // No reset: an identity every tailnet member holds must not wipe their count of wrong tokens.
       return { ok: true, method: "tailscale", user: identity.login, client };
     }
     return failure(
