@@ -257,7 +257,13 @@ function gatewayChecks(config: ClawConfig, out: AuditFinding[]): void {
         ),
       );
     }
-  } else if (exposed && !gateway.tls.enabled && gateway.trustedProxies.length === 0) {
+  } else if (
+    exposed &&
+    gateway.bind !== "tailnet" &&
+    !gateway.tls.enabled &&
+    gateway.trustedProxies.length === 0
+  ) {
+    // A tailnet bind is already encrypted (WireGuard) and proxied by nobody.
     out.push(
       finding(
         "gateway.trusted_proxies_missing",
