@@ -91,7 +91,8 @@ export function parseOwner(text: string): LockOwner | undefined {
     (v.pid as number) <= 0 ||
     typeof v.hostname !== "string" ||
     typeof v.token !== "string" ||
-    v.token.length < 16 ||
+    // Only the lower-case hex we write: the token becomes part of a break marker's path.
+    !/^[0-9a-f]{16,64}$/.test(v.token) ||
     typeof v.createdAt !== "string" ||
     (v.bootId !== undefined && typeof v.bootId !== "string") ||
     (v.startTicks !== undefined && typeof v.startTicks !== "string")
