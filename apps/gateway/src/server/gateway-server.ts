@@ -696,14 +696,27 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
       auth.mode === "trusted-proxy" ||
       auth.mode === "none";
     pendingByAddress.set(pendingKey, pending + 1);
+    // Until a connection owns this pending slot, the socket's close gives it back: a refused or
+    // malformed upgrade (ws answers 400 without calling back) must not leak it.
+    let established = false;
+    const releaseSlot = () => {
+      if (established) return;
+      const count = (pendingByAddress.get(pendingKey) ?? 1) - 1;
+      if (count <= 0) pendingByAddress.delete(pendingKey);
+      else pendingByAddress.set(pendingKey, count);
+    };
+    socket.once("close", releaseSlot);
     const proceed = (preAuth: AuthResult | undefined) => {
       if (preAuth !== undefined && !preAuth.ok) {
-        pendingByAddress.set(pendingKey, (pendingByAddress.get(pendingKey) ?? 1) - 1);
         authFailure("ws-upgrade", preAuth);
         const status = preAuth.code === "AUTH_RATE_LIMITED" ? 429 : 401;
         return refuseUpgrade(socket, status, preAuth.code, headers(), preAuth.retryAfterMs);
       }
-      wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, req, client.ip, preAuth));
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        established = true;
+        socket.off("close", releaseSlot);
+        onConnection(ws, req, client.ip, preAuth);
+      });
     };
     if (!hasHeaderCredential) return proceed(undefined);
     authenticate({ remoteAddress: req.socket.remoteAddress, headers: req.headers }, auth, {

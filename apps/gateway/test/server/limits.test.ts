@@ -63,6 +63,32 @@ describe("pre-auth limits", () => {
     for (const socket of open) socket.ws.close();
   });
 
+  it("gives the pending slot back when an upgrade is refused or malformed", async () => {
+    const { request } = await import("node:http");
+    const badUpgrade = () =>
+      new Promise<number>((resolve, reject) => {
+        request(`${gw.http}/`, {
+          localAddress: "127.0.0.7",
+          headers: {
+            connection: "Upgrade",
+            upgrade: "websocket",
+            "sec-websocket-version": "13",
+            "sec-websocket-key": "bad",
+          },
+        })
+          .on("response", (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          })
+          .on("error", reject)
+          .end();
+      });
+    for (let i = 0; i < 10; i++) expect(await badUpgrade()).toBe(400);
+    await new Promise((r) => setTimeout(r, 50));
+    const socket = await openRaw(gw.url, { localAddress: "127.0.0.7" });
+    socket.ws.close();
+  });
+
   it("closes after 10 unauthorized frames", async () => {
     const socket = await openRaw(gw.url);
     for (let i = 0; i < 12; i++) socket.send({ type: "req", id: i, method: "health" });
