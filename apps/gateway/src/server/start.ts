@@ -15,6 +15,7 @@ import {
   resolveExposure,
   safeEqualSecret,
 } from "@claw/auth";
+import type { ChannelAdapter } from "@claw/channels-core";
 import { type ClawConfig, type LoadedConfig, loadConfig } from "@claw/config";
 import type { Clock, Random } from "@claw/core";
 import { createPairingStore, type PairingStore } from "@claw/pairing";
@@ -25,6 +26,7 @@ import {
   type ExecApprovalStore,
   execApprovalsPath,
 } from "@claw/tool-policy";
+import { startChannelAdapters } from "../agent/channels";
 import { createAgentRuntime } from "../agent/runtime";
 import { createChatService } from "../agent/webchat";
 import { gatewayErrors } from "./errors";
@@ -83,6 +85,8 @@ export interface StartGatewayOptions {
   readonly hostInfo?: HostInfo;
   readonly limits?: Partial<GatewayLimits>;
   readonly onHook?: (hook: AcceptedHook) => void;
+  /** Channel adapters; each one configured under `channels.<id>` is started and fed to the agent runtime. */
+  readonly adapters?: readonly ChannelAdapter[];
   /** The operator's home dir (sandbox bind refusals, `~` in workspaces); default os.homedir(). */
   readonly homeDir?: string;
 }
@@ -298,11 +302,20 @@ export async function startGateway(options: StartGatewayOptions): Promise<Starte
       pairing,
       approvals,
       sandbox: createSandboxManager({ docker: createDockerEngine(), stateDir, homeDir, clock }),
+      adapters: options.adapters,
     });
   } catch (error) {
     log.close();
     throw error;
   }
+  const channels = await startChannelAdapters({
+    adapters: options.adapters ?? [],
+    channels: config.channels,
+    clock,
+    handleInbound: (message) => runtime.handleInbound(message),
+    onError: (channel, error) =>
+      log.logger.warn({ channel, err: error }, "an inbound message was not handled"),
+  });
   const server = createGatewayServer({
     gateway,
     hooks,
@@ -327,6 +340,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Starte
   try {
     addresses = await server.listen();
   } catch (error) {
+    await channels.stop();
     await runtime.close();
     log.close();
     throw error;
@@ -355,6 +369,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Starte
       stopping ??= (async () => {
         log.logger.info("gateway stopping");
         await server.close(timeoutMs);
+        await channels.stop();
         await runtime.close();
         await securityQueue;
         log.logger.info("gateway stopped");

@@ -1,0 +1,77 @@
+import { mkdir, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { createMemoryAdapter } from "@claw/channels-core/testing";
+import { systemClock, systemRandom } from "@claw/core";
+import { describe, expect, it } from "vitest";
+import { startGateway } from "../../src/server/start";
+import { connectFrame, LOOPBACK_HOST, makeStateDir, openRaw, TOKEN } from "../server/helpers";
+
+async function until<T>(fn: () => T | undefined): Promise<T> {
+  for (let i = 0; i < 400; i++) {
+    const value = fn();
+    if (value !== undefined) return value;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error("timed out");
+}
+
+describe("a channel adapter behind the real gateway", () => {
+  it("an unknown DM sender gets a pairing code; the operator approves over the WebSocket; then the agent answers", async () => {
+    const stateDir = await makeStateDir();
+    await mkdir(stateDir, { recursive: true, mode: 0o700 });
+    const script = join(stateDir, "script.json5");
+    await writeFile(script, "{ turns: [{ echo: true }], repeat: true }");
+    const configPath = join(stateDir, "claw.json");
+    await writeFile(
+      configPath,
+      JSON.stringify({
+        gateway: { auth: { mode: "token", token: TOKEN } },
+        channels: { memory: { dmPolicy: "pairing" } },
+        models: { scripted: { script } },
+      }),
+      { mode: 0o600 },
+    );
+    const adapter = createMemoryAdapter();
+    const gateway = await startGateway({
+      env: {},
+      stateDir,
+      configPath,
+      clock: systemClock,
+      random: systemRandom,
+      version: "0.0.0-test",
+      port: 0,
+      hostInfo: LOOPBACK_HOST,
+      adapters: [adapter],
+    });
+    try {
+      const dm = (id: string, text: string) => ({
+        type: "message" as const,
+        chat: { id: "alice", kind: "private" as const },
+        from: { id: "alice" },
+        id,
+        text,
+        date: 1_700_000_000,
+      });
+      adapter.push(dm("1", "hello"));
+      const pairing = await until(() => adapter.sent.find((m) => m.text.includes("pairing code")));
+      const code = /pairing code: ([A-Z0-9]+)/.exec(pairing.text)?.[1] as string;
+      const socket = await openRaw(gateway.addresses[0]!.url);
+      socket.send(connectFrame({ scopes: ["operator.pairing"] }));
+      await socket.next((f) => f.type === "res");
+      socket.send({
+        type: "req",
+        id: "p1",
+        method: "pairing.approve",
+        params: { channel: "memory", code },
+      });
+      expect(await socket.next((f) => f.id === "p1")).toMatchObject({ ok: true });
+      socket.ws.close();
+      adapter.push(dm("2", "now paired"));
+      const reply = await until(() => adapter.sent.find((m) => m.text === "echo: now paired"));
+      expect(reply).toMatchObject({ chatId: "alice", chatType: "dm" });
+    } finally {
+      await gateway.stop(2000);
+      await rm(join(stateDir, ".."), { recursive: true, force: true });
+    }
+  });
+});
