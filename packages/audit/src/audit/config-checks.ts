@@ -669,8 +669,11 @@ function sandboxChecks(
         ),
       );
     }
-    const network = sandbox.docker.network.toLowerCase();
-    if (network !== "none" && network !== "host" && !network.startsWith("container:")) {
+    // Only the exact name "none" is no network ("NONE" can be a real Docker network); host and
+    // container:* are refusals reported above.
+    const network = sandbox.docker.network;
+    const lower = network.toLowerCase();
+    if (network !== "none" && lower !== "host" && !lower.startsWith("container:")) {
       push(
         finding(
           "sandbox.network_enabled",

@@ -379,6 +379,11 @@ const TABLE: ReadonlyArray<[checkId: string, severity: Severity, spec: FixtureSp
       },
     },
   ],
+  [
+    "sandbox.network_enabled",
+    "warn",
+    { config: {}, mutate: docker({ network: "NONE", dangerouslyAllowNetwork: true }) },
+  ],
   // --- logging, inline secrets, hooks, plugins, summary
   ["logging.redact_off", "warn", { config: { logging: { redactSensitive: "off" } } }],
   [
