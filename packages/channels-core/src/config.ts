@@ -266,7 +266,10 @@ export function resolveAccountConfig<C extends { readonly accounts?: unknown }>(
   accountId: string = DEFAULT_ACCOUNT_ID,
 ): Omit<C, "accounts"> | undefined {
   const { accounts, ...channel } = config;
-  const account = (accounts as Readonly<Record<string, object>> | undefined)?.[accountId];
+  const table = accounts as Readonly<Record<string, object>> | undefined;
+  // Own keys only: "constructor" (a valid account id) must not find Object.prototype's.
+  const account =
+    table !== undefined && Object.hasOwn(table, accountId) ? table[accountId] : undefined;
   if (account === undefined) return accountId === DEFAULT_ACCOUNT_ID ? channel : undefined;
   const merged: Record<string, unknown> = { ...channel };
   for (const [key, value] of Object.entries(account)) {

@@ -160,7 +160,10 @@ export function compileChannelPolicy(
   options: CompileChannelPolicyOptions,
 ): CompiledChannelPolicy {
   const accountId = options.accountId ?? DEFAULT_ACCOUNT_ID;
-  const account = config.accounts?.[accountId];
+  const account =
+    config.accounts !== undefined && Object.hasOwn(config.accounts, accountId)
+      ? config.accounts[accountId]
+      : undefined;
   const effective = resolveAccountConfig(config, accountId);
   if (effective === undefined) {
     invalid(`Channel "${options.channel}" has no account "${accountId}"; add it under accounts.`);
