@@ -17,6 +17,7 @@ import {
   toBase64Url,
 } from "./device-payload";
 import { type AuthErrorCode, authErrors } from "./errors";
+import { assertPrivateSecretFile } from "./secret-file";
 
 /** Largest accepted |server time − signedAt|. */
 export const DEVICE_SIGNATURE_MAX_SKEW_MS = 2 * 60_000;
@@ -117,6 +118,7 @@ export async function loadOrCreateDeviceIdentity(options: {
 }): Promise<DeviceIdentity & { readonly created: boolean }> {
   const file = statePaths(options.stateDir).deviceIdentity;
   await ensureStateDir(options.stateDir);
+  await assertPrivateSecretFile(file, "device identity");
   let created = false;
   const stored = await update<StoredDeviceIdentity>(file, (current) => {
     if (current !== undefined) return checkStoredIdentity(file, current);

@@ -36,6 +36,8 @@ export const authErrors = defineErrorCodes({
   AUTH_TAILSCALE_UNVERIFIED: "auth",
   AUTH_TAILSCALE_UNAVAILABLE: "io",
   AUTH_TOKEN_STORE_CORRUPT: "io",
+  /** The token or device key file is a symlink, not private (0600 in a dir others cannot write) or not ours. */
+  AUTH_SECRET_FILE_INSECURE: "policy",
   // Device identity.
   DEVICE_ID_MISMATCH: "auth",
   DEVICE_KEY_INVALID: "auth",

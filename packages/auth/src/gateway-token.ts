@@ -3,6 +3,7 @@ import type { Clock, Random } from "@claw/core";
 import { ensureStateDir, statePaths, update } from "@claw/state";
 import { type GatewayConfig, resolveAuthMode } from "./config-schema";
 import { authErrors } from "./errors";
+import { assertPrivateSecretFile } from "./secret-file";
 
 /** Bytes of randomness in a generated gateway token (printed as 64 hex characters). */
 export const GATEWAY_TOKEN_BYTES = 32;
@@ -64,6 +65,7 @@ export async function ensureGatewayToken(
 ): Promise<EnsuredGatewayToken> {
   const path = gatewayTokenPath(options.stateDir);
   await ensureStateDir(options.stateDir);
+  await assertPrivateSecretFile(path, "gateway token");
   let created = false;
   const stored = await update<StoredGatewayToken>(path, (current) => {
     if (current !== undefined) return checkStored(path, current);
@@ -83,6 +85,7 @@ export async function rotateGatewayToken(
 ): Promise<{ readonly token: string; readonly replaced: boolean; readonly path: string }> {
   const path = gatewayTokenPath(options.stateDir);
   await ensureStateDir(options.stateDir);
+  await assertPrivateSecretFile(path, "gateway token");
   let replaced = false;
   const stored = await update<StoredGatewayToken>(path, (current) => {
     replaced = current !== undefined;
