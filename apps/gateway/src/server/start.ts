@@ -336,6 +336,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Starte
     ...(tls ? { tls } : {}),
     ...(options.limits ? { limits: options.limits } : {}),
   });
+  channels.mountWebhooks((prefix, route) => server.mountRoute(prefix, route));
   let addresses: readonly GatewayAddress[];
   try {
     addresses = await server.listen();

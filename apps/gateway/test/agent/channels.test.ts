@@ -1,6 +1,8 @@
+import { createHmac } from "node:crypto";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { createMemoryAdapter } from "@claw/channels-core/testing";
+import type { ChannelAdapter } from "@claw/channels-core";
+import { createMemoryAdapter, type MemoryAdapter } from "@claw/channels-core/testing";
 import { systemClock, systemRandom } from "@claw/core";
 import { describe, expect, it } from "vitest";
 import { startGateway } from "../../src/server/start";
@@ -69,6 +71,83 @@ describe("a channel adapter behind the real gateway", () => {
       adapter.push(dm("2", "now paired"));
       const reply = await until(() => adapter.sent.find((m) => m.text === "echo: now paired"));
       expect(reply).toMatchObject({ chatId: "alice", chatType: "dm" });
+    } finally {
+      await gateway.stop(2000);
+      await rm(join(stateDir, ".."), { recursive: true, force: true });
+    }
+  });
+
+  it("a signed webhook at /channels/<id> reaches the agent; a bad signature is refused", async () => {
+    const SIGNING = "memory-signing-secret-0123456789";
+    const stateDir = await makeStateDir();
+    await mkdir(stateDir, { recursive: true, mode: 0o700 });
+    const script = join(stateDir, "script.json5");
+    await writeFile(script, "{ turns: [{ echo: true }], repeat: true }");
+    const configPath = join(stateDir, "claw.json");
+    await writeFile(
+      configPath,
+      JSON.stringify({
+        gateway: { auth: { mode: "token", token: TOKEN } },
+        channels: { memory: { dmPolicy: "allowlist", allowFrom: ["bob"] } },
+        models: { scripted: { script } },
+      }),
+      { mode: 0o600 },
+    );
+    // The root schema has only the common channel fields, so the adapter's own secret is injected here.
+    const inner: MemoryAdapter = createMemoryAdapter();
+    const adapter: ChannelAdapter = {
+      ...inner,
+      start: (ctx) =>
+        inner.start({
+          ...ctx,
+          config: { ...(ctx.config as object), signingSecret: SIGNING } as never,
+        }),
+      stop: () => inner.stop(),
+      handleWebhook: (request) => inner.handleWebhook(request),
+      send: (message) => inner.send(message),
+      health: () => inner.health(),
+    };
+    const gateway = await startGateway({
+      env: {},
+      stateDir,
+      configPath,
+      clock: systemClock,
+      random: systemRandom,
+      version: "0.0.0-test",
+      port: 0,
+      hostInfo: LOOPBACK_HOST,
+      adapters: [adapter],
+    });
+    const url = `http://127.0.0.1:${gateway.addresses[0]?.port}/channels/memory`;
+    const post = (body: string, signature?: string, delivery = "d1") => {
+      const timestamp = String(Math.floor(Date.now() / 1000));
+      const sig =
+        signature ?? createHmac("sha256", SIGNING).update(`${timestamp}.${body}`).digest("hex");
+      return fetch(url, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          "x-memory-timestamp": timestamp,
+          "x-memory-signature": sig,
+          "x-memory-delivery": delivery,
+        },
+        body,
+      });
+    };
+    try {
+      const event = JSON.stringify({
+        type: "message",
+        chat: { id: "bob", kind: "private" },
+        from: { id: "bob" },
+        id: "w1",
+        text: "via webhook",
+        date: Math.floor(Date.now() / 1000),
+      });
+      expect((await post(event, "00".repeat(32), "d0")).status).toBe(401);
+      expect((await post(event)).status).toBe(200);
+      const reply = await until(() => inner.sent.find((m) => m.text === "echo: via webhook"));
+      expect(reply).toMatchObject({ chatId: "bob" });
+      expect((await post(event, undefined, "d1")).status).toBe(409);
     } finally {
       await gateway.stop(2000);
       await rm(join(stateDir, ".."), { recursive: true, force: true });
