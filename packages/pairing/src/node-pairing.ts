@@ -107,11 +107,21 @@ export interface NodeAutoApprovalDecision {
   readonly rule: "nodes.autoApproval";
 }
 
+/**
+ * A socket address as sockets write it: a four-part decimal IPv4 or an IPv6 literal (zone
+ * stripped). `ipaddr.isValid` alone also reads `127.1`, `0x7f.0.0.1` and `2130706433` as loopback.
+ */
+function parseSocketAddress(address: string): ipaddr.IPv4 | ipaddr.IPv6 | undefined {
+  const bare = address.replace(/%.*$/, "");
+  if (ipaddr.IPv4.isValidFourPartDecimal(bare)) return ipaddr.IPv4.parse(bare);
+  if (!bare.includes(":") || !ipaddr.IPv6.isValid(bare)) return undefined;
+  const v6 = ipaddr.IPv6.parse(bare);
+  return v6.isIPv4MappedAddress() ? v6.toIPv4Address() : v6;
+}
+
 /** True for 127.0.0.0/8, ::1 and IPv4-mapped loopback; anything unparsable is not loopback. */
 export function isLoopbackAddress(address: string): boolean {
-  const bare = address.replace(/%.*$/, "");
-  if (!ipaddr.isValid(bare)) return false;
-  return ipaddr.process(bare).range() === "loopback";
+  return parseSocketAddress(address)?.range() === "loopback";
 }
 
 /**
@@ -126,11 +136,12 @@ export function decideNodeAutoApproval(facts: NodeConnectionFacts): NodeAutoAppr
   if (facts.forwarded === true) {
     return { effect: "require-approval", reason: "forwarded-request", rule };
   }
-  const bare = facts.remoteAddress.replace(/%.*$/, "");
-  if (!ipaddr.isValid(bare)) {
+  const parsed =
+    typeof facts.remoteAddress === "string" ? parseSocketAddress(facts.remoteAddress) : undefined;
+  if (parsed === undefined) {
     return { effect: "require-approval", reason: "unparsable-address", rule };
   }
-  return isLoopbackAddress(bare)
+  return parsed.range() === "loopback"
     ? { effect: "auto-approve", reason: "loopback-client", rule }
     : { effect: "require-approval", reason: "not-loopback", rule };
 }
@@ -420,11 +431,17 @@ export function verifyNodeToken(
   token: string,
 ): NodeTokenDecision {
   const rule = "nodes.token";
-  const presented = createHash("sha256").update(token, "utf8").digest();
+  // Inputs come from the network: a non-string is a mismatch, not a TypeError from createHash.
+  const wellTyped =
+    typeof token === "string" && typeof nodeId === "string" && typeof role === "string";
+  const presented = createHash("sha256")
+    .update(wellTyped ? token : "", "utf8")
+    .digest();
   const node = doc.nodes.find((n) => n.nodeId === nodeId);
   const record = node?.tokens.find((t) => t.role === role);
   const stored = record ? Buffer.from(record.tokenHash, "base64url") : ZERO_HASH;
-  const same = stored.length === presented.length && timingSafeEqual(stored, presented);
+  const same =
+    wellTyped && stored.length === presented.length && timingSafeEqual(stored, presented);
   if (!node) return { effect: "deny", reason: "unknown-node", rule };
   if (!record) return { effect: "deny", reason: "unknown-role", rule };
   if (!same) return { effect: "deny", reason: "token-mismatch", rule };

@@ -23,6 +23,15 @@ describe("node auto-approval bypass attempts", () => {
     { remoteAddress: "fc00::1" },
     { remoteAddress: "100.100.100.100" },
     { remoteAddress: "" },
+    // Non-canonical IPv4 spellings a lenient parser reads as 127.0.0.1; no socket reports them.
+    { remoteAddress: "127.1" },
+    { remoteAddress: "127.0.1" },
+    { remoteAddress: "0x7f.0.0.1" },
+    { remoteAddress: "0x7f000001" },
+    { remoteAddress: "2130706433" },
+    { remoteAddress: "0177.0.0.1" },
+    { remoteAddress: "017700000001" },
+    { remoteAddress: "::ffff:127.1" },
   ])("%j needs the operator", (facts) => {
     expect(decideNodeAutoApproval(facts).effect).toBe("require-approval");
   });
