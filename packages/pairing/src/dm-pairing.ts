@@ -99,18 +99,26 @@ export function parseAllowFromDoc(
   return parsed.data;
 }
 
-/** Throws for a sender id that can never be paired: empty, too long, control characters, or `*`. */
+/**
+ * Characters that act on the operator's terminal or reorder what it shows: C0 and C1 controls
+ * (U+009B is CSI), bidi marks, embeddings, overrides and isolates, line/paragraph separators.
+ */
+const DISPLAY_HOSTILE =
+  /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+const DISPLAY_HOSTILE_ALL = new RegExp(DISPLAY_HOSTILE.source, "g");
+
+/** Throws for a sender id that can never be paired: empty, too long, control/bidi characters, or `*`. */
 export function checkSenderId(senderId: string): void {
   if (
     typeof senderId !== "string" ||
     senderId.length === 0 ||
     senderId.length > MAX_SENDER_LENGTH ||
     senderId === "*" ||
-    /[\u0000-\u001f\u007f]/.test(senderId)
+    DISPLAY_HOSTILE.test(senderId)
   ) {
     throw pairingErrors.error(
       "PAIRING_INVALID_SENDER",
-      `A sender id must be 1-${MAX_SENDER_LENGTH} printable characters and not "*".`,
+      `A sender id must be 1-${MAX_SENDER_LENGTH} printable characters (no control, bidi or line-separator characters) and not "*".`,
     );
   }
 }
@@ -240,7 +248,9 @@ export function decidePairingRequest(
 function boundedMeta(meta: Readonly<Record<string, string>>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(meta).slice(0, MAX_META_ENTRIES)) {
-    out[key.slice(0, 64)] = String(value).slice(0, 256);
+    // Meta is shown to the operator: neutralise what would drive or reorder the terminal.
+    const clean = (text: string) => text.replace(DISPLAY_HOSTILE_ALL, "?");
+    out[clean(key.slice(0, 64))] = clean(String(value).slice(0, 256));
   }
   return out;
 }
