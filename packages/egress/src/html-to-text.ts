@@ -287,9 +287,23 @@ export function htmlToText(html: string, maxChars: number): HtmlToTextResult {
   const joined = out
     .join("")
     .split("\n")
-    .map((line) => line.replace(/[ \t]+$/, "").replace(/^ (?=\S)/, ""))
+    .map((line) => trimBlankEnd(line).replace(/^ (?=\S)/, ""))
     .join("\n")
     .replace(/\n{3,}/g, "\n\n")
     .trim();
   return { text: joined, title: title === "" ? undefined : title, truncated };
+}
+
+/**
+ * Drops trailing spaces and tabs. A loop, not `/[ \t]+$/`: that regex is quadratic on a long
+ * run of blanks that does not end the line (hostile pages stall the event loop for minutes).
+ */
+function trimBlankEnd(line: string): string {
+  let end = line.length;
+  while (end > 0) {
+    const c = line.charCodeAt(end - 1);
+    if (c !== 32 && c !== 9) break;
+    end--;
+  }
+  return end === line.length ? line : line.slice(0, end);
 }
