@@ -261,9 +261,11 @@ function collectRefusals(
   });
   if (partialOnly) return out;
 
-  const uid = docker.user?.split(":")[0];
+  const [uid, gid] = docker.user?.split(":") ?? [];
   if (uid !== undefined && Number(uid) === 0 && !docker.dangerouslyAllowRootUser) {
     at("user", "running as root (uid 0) needs docker.dangerouslyAllowRootUser: true");
+  } else if (gid !== undefined && Number(gid) === 0 && !docker.dangerouslyAllowRootUser) {
+    at("user", "running with the root group (gid 0) needs docker.dangerouslyAllowRootUser: true");
   }
   if (docker.readOnlyRoot === false && !docker.dangerouslyAllowWritableRoot) {
     at("readOnlyRoot", "a writable root fs needs docker.dangerouslyAllowWritableRoot: true");
