@@ -150,10 +150,17 @@ function parseAuthorization(
   headers: RequestHeaders,
 ): { scheme: string; param: string } | undefined {
   const header = firstHeader(headers, "authorization");
-  if (header === undefined || header.trim() === "") return undefined;
-  const match = /^\s*([A-Za-z][A-Za-z0-9._~+/-]*)(?:\s+(.*?))?\s*$/.exec(header);
-  if (!match) return { scheme: "", param: "" };
-  return { scheme: match[1]!.toLowerCase(), param: match[2] ?? "" };
+  if (header === undefined) return undefined;
+  // No backtracking regex here: this runs before the limiter, on attacker-sized input
+  // (`(.*?)\s*$` was quadratic in a run of whitespace before a non-space).
+  const trimmed = header.trim();
+  if (trimmed === "") return undefined;
+  const match = /^[A-Za-z][A-Za-z0-9._~+/-]*(?=\s|$)/.exec(trimmed);
+  if (!match || /[\n\r\u2028\u2029]/.test(trimmed)) return { scheme: "", param: "" };
+  return {
+    scheme: match[0].toLowerCase(),
+    param: trimmed.slice(match[0].length).trimStart(),
+  };
 }
 
 function extractToken(request: AuthRequest): Extracted {
