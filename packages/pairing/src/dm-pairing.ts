@@ -128,10 +128,21 @@ export function pairingRequestExpiresAt(request: PairingRequest): number {
   return Date.parse(request.createdAt) + PAIRING_CODE_TTL_MS;
 }
 
-/** True when the request is past its TTL at `nowMs`, or its createdAt is unparsable. */
+/** How far a request's createdAt may lie ahead of the clock (a small backward step) and still count. */
+const PAIRING_CLOCK_STEP_TOLERANCE_MS = 60_000;
+
+/**
+ * True when the request is past its TTL at `nowMs`, its createdAt is unparsable, or its createdAt
+ * is more than a minute ahead of `nowMs` (the clock stepped back, or the file was edited): such a
+ * code would otherwise live 60 minutes plus the step.
+ */
 export function isPairingRequestExpired(request: PairingRequest, nowMs: number): boolean {
   const expiresAt = pairingRequestExpiresAt(request);
-  return !Number.isFinite(expiresAt) || nowMs >= expiresAt;
+  return (
+    !Number.isFinite(expiresAt) ||
+    nowMs >= expiresAt ||
+    expiresAt - PAIRING_CODE_TTL_MS > nowMs + PAIRING_CLOCK_STEP_TOLERANCE_MS
+  );
 }
 
 function lastSeenMs(request: PairingRequest): number {
