@@ -1,4 +1,5 @@
-import Docker from "dockerode";
+import { createRequire } from "node:module";
+import type Docker from "dockerode";
 import { ENGINE_FIX, IMAGE_FIX, sandboxErrors } from "./errors";
 
 /** The Docker Engine API version the sandbox speaks: Debian 12's engine 20.10 tops out at 1.41. */
@@ -110,11 +111,19 @@ function toContainer(
   return { id, name: name.replace(/^\//, ""), running, labels: labels ?? {}, createdAt };
 }
 
+/**
+ * dockerode (and its ssh2/protobufjs graph) is loaded on the first real engine, not at import:
+ * importing `@claw/sandbox` for its config schema or pure decisions must stay cheap (CLI startup).
+ */
+function loadDockerode(): typeof Docker {
+  return createRequire(import.meta.url)("dockerode") as typeof Docker;
+}
+
 /** The real engine, through dockerode over the local socket, pinned to API 1.41. */
 export function createDockerEngine(options: DockerEngineOptions = {}): SandboxEngine {
   const docker =
     options.docker ??
-    new Docker({
+    new (loadDockerode())({
       socketPath: options.socketPath ?? "/var/run/docker.sock",
       version: DOCKER_API_VERSION,
     });
