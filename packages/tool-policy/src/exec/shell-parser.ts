@@ -1,4 +1,5 @@
-import sh from "mvdan-sh";
+import { createRequire } from "node:module";
+import type sh from "mvdan-sh";
 
 /** A syntax node of mvdan.cc/sh/v3, copied into a plain object; `type` is the Go type name. */
 export interface ShNode {
@@ -60,7 +61,11 @@ function toPlain(value: unknown, depth: number): ShNode | undefined {
  * file node, or undefined when the text is not valid bash: callers treat that as a miss.
  */
 export function parseShell(source: string): ShNode | undefined {
-  parser ??= sh.syntax.NewParser() as unknown as { Parse(src: string, name: string): unknown };
+  // mvdan-sh (a large GopherJS bundle) is loaded on the first parse, not at import: importing
+  // `@claw/tool-policy` for its config schema must stay cheap (CLI startup).
+  parser ??= (
+    createRequire(import.meta.url)("mvdan-sh") as typeof sh
+  ).syntax.NewParser() as unknown as { Parse(src: string, name: string): unknown };
   let file: unknown;
   try {
     file = parser.Parse(source, "");
