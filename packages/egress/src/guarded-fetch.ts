@@ -1,8 +1,9 @@
+import { createRequire } from "node:module";
 import { isIP, type Socket } from "node:net";
 import type { Readable } from "node:stream";
 import { createBrotliDecompress, createGunzip, createInflate } from "node:zlib";
 import { isClawError } from "@claw/core";
-import { Agent, type Dispatcher } from "undici";
+import type { Agent, Dispatcher } from "undici";
 import { type WebFetchConfig, type WebFetchConfigInput, webFetchConfigSchema } from "./config";
 import { type Dialer, directDialer, openProxyTunnel, pickOrder, upgradeToTls } from "./connect";
 import { egressErrors } from "./errors";
@@ -353,7 +354,12 @@ export function createGuardedFetch(options: GuardedFetchOptions = {}): GuardedFe
     );
   }
 
-  const agent = new Agent({
+  // undici is loaded when a guarded fetch is created, not at import: importing `@claw/egress` for
+  // its config schema or pure decisions must stay cheap (CLI startup).
+  const { Agent: UndiciAgent } = createRequire(import.meta.url)("undici") as {
+    Agent: typeof Agent;
+  };
+  const agent = new UndiciAgent({
     keepAliveTimeout: 4_000,
     connections: 32,
     connect: (connectOptions, callback) => {
