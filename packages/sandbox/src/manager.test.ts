@@ -45,6 +45,39 @@ describe("createSandboxManager (fake engine)", () => {
     expect((await stat(join(stateDir, "sandboxes", a.name))).isDirectory()).toBe(true);
   });
 
+  it("removes a scope's container and forgets it", async () => {
+    const { engine, manager } = setup();
+    const a = await manager.ensure({ scopeKey: "session:a", agentId: "main", config });
+    expect(await manager.remove("session:a")).toBe(true);
+    expect(engine.containers.has(a.containerId)).toBe(false);
+    expect(await manager.list()).toEqual([]);
+  });
+
+  it("names containers per state dir, so two state dirs on one engine never collide", async () => {
+    const { engine } = setup();
+    const otherDir = await mkdtemp(join(tmpdir(), "claw-sbx-other-"));
+    try {
+      const first = createSandboxManager({
+        docker: engine,
+        stateDir,
+        homeDir: "/home/alice",
+        clock: createFakeClock(),
+      });
+      const second = createSandboxManager({
+        docker: engine,
+        stateDir: otherDir,
+        homeDir: "/home/alice",
+        clock: createFakeClock(),
+      });
+      const a = await first.ensure({ scopeKey: "agent:main", agentId: "main", config });
+      const b = await second.ensure({ scopeKey: "agent:main", agentId: "main", config });
+      expect(a.name).not.toBe(b.name);
+      expect(engine.containers.size).toBe(2);
+    } finally {
+      await rm(otherDir, { recursive: true, force: true });
+    }
+  });
+
   it("serializes concurrent ensures of one key", async () => {
     const { engine, manager } = setup();
     const handles = await Promise.all(
@@ -102,7 +135,7 @@ describe("createSandboxManager (fake engine)", () => {
       createdAt: clock.now(),
     });
     engine.addContainer({
-      name: containerNameFor("session:other"),
+      name: containerNameFor("session:other", ownerLabelFor(stateDir)),
       running: true,
       labels: {
         [LABELS.sandbox]: "1",
@@ -124,7 +157,7 @@ describe("createSandboxManager (fake engine)", () => {
   it("refuses a name taken by another state dir", async () => {
     const { clock, engine, manager } = setup();
     engine.addContainer({
-      name: containerNameFor("session:a"),
+      name: containerNameFor("session:a", ownerLabelFor(stateDir)),
       running: true,
       labels: { [LABELS.sandbox]: "1", [LABELS.owner]: "elsewhere" },
       createdAt: clock.now(),
@@ -221,7 +254,10 @@ describe("workspace dir", () => {
   it("refuses a symlink planted in place of a scope workspace", async () => {
     const { manager } = setup();
     await mkdir(join(stateDir, "sandboxes"), { recursive: true, mode: 0o700 });
-    await symlink("/etc", join(stateDir, "sandboxes", containerNameFor("session:planted")));
+    await symlink(
+      "/etc",
+      join(stateDir, "sandboxes", containerNameFor("session:planted", ownerLabelFor(stateDir))),
+    );
     await expect(
       manager.ensure({ scopeKey: "session:planted", agentId: "main", config }),
     ).rejects.toMatchObject({

@@ -347,7 +347,7 @@ export function createSandboxManager(options: SandboxManagerOptions): SandboxMan
           ),
         );
       }
-      return serialize(containerNameFor(request.scopeKey), () => ensureLocked(request));
+      return serialize(containerNameFor(request.scopeKey, owner), () => ensureLocked(request));
     },
 
     async exec(handle, request) {
@@ -434,7 +434,7 @@ export function createSandboxManager(options: SandboxManagerOptions): SandboxMan
       const valid: EngineContainer[] = [];
       for (const container of containers) {
         const scopeKey = container.labels[LABELS.scopeKey];
-        if (scopeKey === undefined || containerNameFor(scopeKey) !== container.name) {
+        if (scopeKey === undefined || containerNameFor(scopeKey, owner) !== container.name) {
           await engine.removeContainer(container.id);
           removedContainers.push(container.name);
         } else {
@@ -472,7 +472,7 @@ export function createSandboxManager(options: SandboxManagerOptions): SandboxMan
     },
 
     async remove(scopeKey) {
-      const name = containerNameFor(scopeKey);
+      const name = containerNameFor(scopeKey, owner);
       return serialize(name, async () => {
         const registry = await readRegistry();
         const entry = registry.containers[name];

@@ -25,6 +25,15 @@ describe("containerNameFor", () => {
     expect(containerNameFor(a)).not.toBe(containerNameFor(b));
   });
 
+  test.prop([
+    fc.string({ maxLength: 80 }),
+    fc.string({ minLength: 1, maxLength: 40 }),
+    fc.string({ minLength: 1, maxLength: 40 }),
+  ])("the same key under two owners (state dirs) gets two names", (key, ownerA, ownerB) => {
+    fc.pre(ownerA !== ownerB);
+    expect(containerNameFor(key, ownerA)).not.toBe(containerNameFor(key, ownerB));
+  });
+
   it("the property catches a twin without the hash suffix", () => {
     const slugOnly = (key: string) =>
       `claw-sbx-${key

@@ -26,17 +26,21 @@ function sha256Hex(text: string): string {
 
 /**
  * A deterministic Docker-safe name for a scope key: `claw-sbx-` + a readable slug
- * (`[a-z0-9._-]`, at most 32 characters) + `-` + 24 hex characters of the key's SHA-256, so
- * distinct keys get distinct names even when their slugs collide. At most 66 characters.
+ * (`[a-z0-9._-]`, at most 32 characters) + `-` + 24 hex characters of the SHA-256 of the owner
+ * (the state dir's owner label) and the key, so distinct keys get distinct names even when their
+ * slugs collide, and two Claw state dirs sharing one engine never fight over a name.
  */
-export function containerNameFor(scopeKey: string): string {
+export function containerNameFor(scopeKey: string, owner = ""): string {
   const slug = scopeKey
     .toLowerCase()
     .replace(/[^a-z0-9._-]+/g, "-")
     .replace(/^[-._]+/, "")
     .slice(0, SLUG_MAX)
     .replace(/[-._]+$/, "");
-  const hash = sha256Hex(scopeKey).slice(0, HASH_CHARS);
+  const hash = sha256Hex(owner === "" ? scopeKey : `${owner}\u0000${scopeKey}`).slice(
+    0,
+    HASH_CHARS,
+  );
   return `${CONTAINER_NAME_PREFIX}${slug === "" ? "x" : slug}-${hash}`;
 }
 

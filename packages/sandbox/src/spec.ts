@@ -56,7 +56,7 @@ export function ownerLabelFor(stateDir: string): string {
 
 /** The per-scope workspace dir under `<stateDir>/sandboxes/`. */
 export function scopeWorkspaceDirFor(stateDir: string, scopeKey: string): string {
-  return posix.join(stateDir, "sandboxes", containerNameFor(scopeKey));
+  return posix.join(stateDir, "sandboxes", containerNameFor(scopeKey, ownerLabelFor(stateDir)));
 }
 
 /**
@@ -218,7 +218,7 @@ export function buildContainerSpec(
     HostConfig: hostConfig,
   };
   const hash = configHash(base);
-  const name = containerNameFor(scope.scopeKey);
+  const name = containerNameFor(scope.scopeKey, ownerLabelFor(paths.stateDir));
   return {
     name,
     configHash: hash,

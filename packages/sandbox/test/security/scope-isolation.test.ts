@@ -12,6 +12,7 @@ import {
   containerNameFor,
   createSandboxManager,
   LABELS,
+  ownerLabelFor,
   sandboxConfigSchema,
 } from "../../src/index";
 import { createFakeSandboxEngine } from "../../src/testing";
@@ -51,7 +52,7 @@ describe("a container whose name matches but whose scope key differs is never re
 
   it("refuses a same-named container created concurrently for another scope key", async () => {
     const { engine, manager } = setup();
-    const name = containerNameFor("session:attacker");
+    const name = containerNameFor("session:attacker", ownerLabelFor(stateDir));
     const first = await manager.ensure({ scopeKey: "session:attacker", agentId: "main", config });
     const options = engine.containers.get(first.containerId)?.options;
     // A fresh manager (no registry knowledge) racing a container of another key under that name.
