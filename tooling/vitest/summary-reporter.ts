@@ -10,13 +10,16 @@ export default class SummaryReporter implements Reporter {
     let failed = 0;
     let skipped = 0;
     for (const testModule of testModules) {
+      let failedInModule = 0;
       for (const testCase of testModule.children.allTests()) {
         const state = testCase.result().state;
         if (state === "passed") passed++;
-        else if (state === "failed") failed++;
+        else if (state === "failed") failedInModule++;
         else skipped++;
       }
-      if (testModule.state() === "failed" && testModule.children.size === 0) failed++;
+      // A module can fail outside any test (an import error, a failing beforeAll): count it once.
+      if (testModule.state() === "failed" && failedInModule === 0) failedInModule = 1;
+      failed += failedInModule;
     }
     process.stdout.write(`\ntests: ${passed} passed, ${failed} failed, ${skipped} skipped\n`);
   }
