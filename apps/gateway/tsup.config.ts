@@ -9,4 +9,12 @@ export default defineConfig({
   sourcemap: true,
   splitting: true,
   banner: { js: "#!/usr/bin/env node" },
+  // CLI startup: bundle the @claw libraries (from source) and zod, so a command loads a few
+  // tree-shaken chunks instead of ~150 ESM files (zod alone is ~95, 64 of them locales). Heavy
+  // third-party deps stay external (they are gateway dependencies) and the libraries load them
+  // lazily at first use: dockerode, undici, mvdan-sh, pino, ws, commander.
+  noExternal: [/^@claw\//, "zod"],
+  esbuildOptions(options) {
+    options.conditions = ["@claw/source"];
+  },
 });
