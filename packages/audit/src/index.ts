@@ -32,3 +32,10 @@ export {
   type SecurityLogVerification,
   verifySecurityLog,
 } from "./security-event-log";
+export {
+  createStreamRedactor,
+  DEFAULT_STREAM_PATTERN_HOLD,
+  MAX_STREAM_HOLD,
+  type StreamRedactor,
+  type StreamRedactorOptions,
+} from "./stream-redact";

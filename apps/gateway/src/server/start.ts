@@ -298,6 +298,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Starte
       clock,
       random: options.random,
       redactor,
+      redactSecrets: secrets,
       securityLog,
       pairing,
       approvals,

@@ -89,6 +89,7 @@ export async function createHarness(
     clock: systemClock,
     random: systemRandom,
     redactor,
+    redactSecrets: options.secrets ?? [],
     securityLog,
     pairing,
     approvals,

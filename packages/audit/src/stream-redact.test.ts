@@ -1,0 +1,132 @@
+import { fc } from "@fast-check/vitest";
+import { describe, expect, it } from "vitest";
+import { createRedactor, type RedactionKind, type Redactor } from "./redact";
+import { createStreamRedactor, DEFAULT_STREAM_PATTERN_HOLD } from "./stream-redact";
+
+const alnum = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+const b64url = `${alnum}_-`;
+const chars = (alphabet: string, min: number, max = min) =>
+  fc.string({ unit: fc.constantFrom(...alphabet), minLength: min, maxLength: max });
+
+const tokens = fc.oneof(
+  chars(b64url, 40, 60).map((s) => `sk-proj-${s}`),
+  chars(alnum, 36).map((s) => `ghp_${s}`),
+  chars(alnum, 16)
+    .map((s) => s.toUpperCase())
+    .map((s) => `AKIA${s}`),
+  fc
+    .tuple(chars(b64url, 10, 30), chars(b64url, 10, 60), chars(b64url, 20, 43))
+    .map(([a, b, c]) => `eyJ${a}.eyJ${b}.${c}`),
+);
+const word = fc.constantFrom(
+  "the",
+  "key",
+  "is",
+  " ",
+  "\n",
+  "ok",
+  ":",
+  "=",
+  '"',
+  "token",
+  "a",
+  "é",
+  "🙂",
+);
+const filler = fc.array(word, { maxLength: 30 }).map((w) => w.join(""));
+
+/** Cuts `text` at the given fractions into chunks. */
+function split(text: string, cuts: readonly number[]): string[] {
+  const points = [...new Set(cuts.map((c) => Math.floor(c * text.length)))].sort((a, b) => a - b);
+  const chunks: string[] = [];
+  let last = 0;
+  for (const p of points) {
+    chunks.push(text.slice(last, p));
+    last = p;
+  }
+  chunks.push(text.slice(last));
+  return chunks;
+}
+
+type Stream = (redactor: Redactor, secrets: string[], hold: number, chunks: string[]) => string;
+
+const streamed: Stream = (redactor, secrets, hold, chunks) => {
+  const stream = createStreamRedactor({ redactor, secrets, patternHoldChars: hold });
+  let out = "";
+  for (const chunk of chunks) out += stream.push(chunk);
+  return out + stream.flush();
+};
+
+/** The broken twin: each chunk redacted on its own (what the gateway did before). */
+const perChunk: Stream = (redactor, _secrets, _hold, chunks) =>
+  chunks.map((c) => redactor.redactText(c, "message" as RedactionKind)).join("");
+
+const cutsArb = fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 12 });
+
+function exactSecretProperty(impl: Stream) {
+  return fc.property(
+    chars(`${b64url}.+/ `, 6, 80),
+    filler,
+    filler,
+    fc.boolean(),
+    cutsArb,
+    (secret, before, after, twice, cuts) => {
+      const redactor = createRedactor({ mode: "tools", secrets: [secret] });
+      const text = `${before}${secret}${after}${twice ? secret : ""}`;
+      const out = impl(redactor, [secret], 0, split(text, cuts));
+      expect(out.includes(secret)).toBe(false);
+      expect(out).toBe(redactor.redactText(text, "message"));
+    },
+  );
+}
+
+function tokenProperty(impl: Stream) {
+  return fc.property(tokens, filler, filler, cutsArb, (token, before, after, cuts) => {
+    const redactor = createRedactor({ mode: "all" });
+    const text = `${before} ${token} ${after}`;
+    const out = impl(redactor, [], DEFAULT_STREAM_PATTERN_HOLD, split(text, cuts));
+    expect(out.includes(token)).toBe(false);
+    expect(out).toBe(redactor.redactText(text, "message"));
+  });
+}
+
+describe("createStreamRedactor", () => {
+  it("holds back a secret split across chunks and emits the rest", () => {
+    const secret = "hunter2-super-secret-value";
+    const redactor = createRedactor({ secrets: [secret] });
+    const stream = createStreamRedactor({ redactor, secrets: [secret] });
+    expect(stream.holdChars).toBe(secret.length);
+    const a = stream.push("the password is hunter2-sup");
+    const b = stream.push("er-secret-value and more text that follows it here");
+    const c = stream.flush();
+    expect(a + b + c).toBe(
+      redactor.redactText(
+        `the password is ${secret} and more text that follows it here`,
+        "message",
+      ),
+    );
+    expect(a + b + c).not.toContain("hunter2-sup");
+    expect(a + b).not.toBe("");
+  });
+
+  it("bounds the hold by the longest secret (URL-encoded form included)", () => {
+    const redactor = createRedactor();
+    expect(createStreamRedactor({ redactor, secrets: ["a b/c"] }).holdChars).toBe(
+      encodeURIComponent("a b/c").length,
+    );
+    expect(createStreamRedactor({ redactor, patternHoldChars: 300 }).holdChars).toBe(300);
+  });
+
+  it("property: a configured secret split anywhere never reaches the stream; output = redact(full)", () => {
+    fc.assert(exactSecretProperty(streamed), { numRuns: 400 });
+  });
+
+  it("property: a supported token split anywhere never reaches the stream (mode all)", () => {
+    fc.assert(tokenProperty(streamed), { numRuns: 300 });
+  });
+
+  it("the property catches per-chunk redaction (the broken twin)", () => {
+    expect(() => fc.assert(exactSecretProperty(perChunk), { numRuns: 400 })).toThrow();
+    expect(() => fc.assert(tokenProperty(perChunk), { numRuns: 300 })).toThrow();
+  });
+});
