@@ -22,6 +22,7 @@ import {
   isLoopbackIp,
   isSecureRequest,
   type Listener,
+  rateLimitAddressKey,
   resolveClientAddress,
   verifyDeviceProof,
 } from "@claw/auth";
@@ -379,6 +380,20 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
     }
     let deviceId: string | undefined;
     if (params.device !== undefined) {
+      // Device proofs have their own failure count: once an address is locked out of that scope,
+      // its proofs are not even checked.
+      const deviceVerdict = limiter.check("device", result.client.ip, clock.now());
+      if (!deviceVerdict.allowed) {
+        fail(
+          "AUTH_RATE_LIMITED",
+          "Too many failed device proofs from this address; wait and retry.",
+          {
+            retryable: true,
+            retryAfterMs: deviceVerdict.retryAfterMs,
+          },
+        );
+        return;
+      }
       const verification = verifyDeviceProof(
         { ...params.device, clientId: params.client.id, role: params.role, scopes: params.scopes },
         { nowMs: clock.now(), nonces, expectedNonce: connection.nonce },
@@ -686,7 +701,8 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
     const verdict = limiter.check("gateway", client.ip, clock.now());
     if (!verdict.allowed)
       return refuseUpgrade(socket, 429, "AUTH_RATE_LIMITED", headers(), verdict.retryAfterMs);
-    const pendingKey = client.ip ?? "unknown";
+    // Keyed like the limiter: one IPv6 /64 is one client, so rotating addresses buys no extra slots.
+    const pendingKey = rateLimitAddressKey(client.ip).key;
     const pending = pendingByAddress.get(pendingKey) ?? 0;
     if (pending >= limits.maxPendingPerAddress) {
       return refuseUpgrade(socket, 429, "TOO_MANY_PENDING", headers(), limits.handshakeTimeoutMs);
