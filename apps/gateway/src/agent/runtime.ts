@@ -380,7 +380,24 @@ export async function createAgentRuntime(deps: AgentRuntimeDeps): Promise<AgentR
       const text = `${result.stdout}${result.stderr === "" ? "" : `\n[stderr]\n${result.stderr}`}${result.timedOut ? "\n[timed out]" : ""}\n[exit ${result.exitCode ?? "killed"}]`;
       return { text, isError: result.exitCode !== 0 };
     },
-    fetchWeb: (_env: ToolEnv, url: string) => guardedFetch(url),
+    async fetchWeb(env: ToolEnv, url: string) {
+      const result = await guardedFetch(url);
+      // A private host reached through an operator's explicit allow entry is logged as such.
+      if (result.privateNetwork !== undefined) {
+        await security({
+          type: "tool.decision",
+          data: {
+            tool: "web_fetch",
+            effect: "allow",
+            reason: "private-network-allow-entry",
+            privateNetwork: result.privateNetwork,
+            agentId: env.agentId,
+            sessionKey: env.sessionKey,
+          },
+        });
+      }
+      return result;
+    },
     wrapUntrusted: (text: string, from: string) =>
       wrapExternalContent(text, { source: "web_fetch", from, random }),
     async listSessions(env: ToolEnv): Promise<ToolOutput> {

@@ -358,6 +358,12 @@ describe("external content", () => {
       (r) => r.type === "tool.decision" && r.data.effect === "flag",
     );
     expect(flags).toHaveLength(1);
+    // The fixture is a private address reached through an operator's allow entry: logged as such.
+    const privateFetches = (await securityLog(h)).filter(
+      (r) => r.type === "tool.decision" && r.data.tool === "web_fetch" && r.data.privateNetwork,
+    );
+    expect(privateFetches).toHaveLength(1);
+    expect(privateFetches[0]?.data.privateNetwork).toMatchObject({ host: "127.0.0.1" });
     await guardedFetch.close();
   });
 });
