@@ -17,9 +17,9 @@ import {
 } from "@claw/auth";
 import type { ChannelAdapter } from "@claw/channels-core";
 import { type ClawConfig, type LoadedConfig, loadConfig } from "@claw/config";
-import type { Clock, Random } from "@claw/core";
+import { type Clock, isClawError, type Random } from "@claw/core";
 import { createPairingStore, type PairingStore } from "@claw/pairing";
-import { createDockerEngine, createSandboxManager } from "@claw/sandbox";
+import { createDockerEngine, createSandboxManager, type SandboxEngine } from "@claw/sandbox";
 import { ensureStateDir, readJsonFile, statePaths } from "@claw/state";
 import {
   createExecApprovalStore,
@@ -89,7 +89,13 @@ export interface StartGatewayOptions {
   readonly adapters?: readonly ChannelAdapter[];
   /** The operator's home dir (sandbox bind refusals, `~` in workspaces); default os.homedir(). */
   readonly homeDir?: string;
+  /** The sandbox engine; default the Docker engine at /var/run/docker.sock. */
+  readonly sandboxEngine?: SandboxEngine;
+  /** How often idle/old sandbox containers are pruned; default 5 min (clamped to 50 ms … 24 h). */
+  readonly sandboxPruneIntervalMs?: number;
 }
+
+const DEFAULT_SANDBOX_PRUNE_INTERVAL_MS = 5 * 60_000;
 
 export interface StartedGateway {
   readonly addresses: readonly GatewayAddress[];
@@ -288,6 +294,8 @@ export async function startGateway(options: StartGatewayOptions): Promise<Starte
   });
   // The agent runtime (src/agent): agents, models, the policed tool loop; webchat via chat.send.
   const homeDir = options.homeDir ?? homedir();
+  const sandboxEngine = options.sandboxEngine ?? createDockerEngine();
+  const sandboxManager = createSandboxManager({ docker: sandboxEngine, stateDir, homeDir, clock });
   let runtime: Awaited<ReturnType<typeof createAgentRuntime>>;
   try {
     runtime = await createAgentRuntime({
@@ -302,13 +310,64 @@ export async function startGateway(options: StartGatewayOptions): Promise<Starte
       securityLog,
       pairing,
       approvals,
-      sandbox: createSandboxManager({ docker: createDockerEngine(), stateDir, homeDir, clock }),
+      sandbox: sandboxManager,
       adapters: options.adapters,
     });
   } catch (error) {
     log.close();
     throw error;
   }
+  // Sandbox lifecycle: re-adopt this state dir's containers, remove orphans, prune on a timer.
+  // An engine that does not answer is a warning: sandboxed tools then fail closed (never the host).
+  const sandboxOn = runtime.agents.some((agent) => agent.sandbox.mode !== "off");
+  let pruneTimer: NodeJS.Timeout | undefined;
+  let pruning: Promise<void> | undefined;
+  if (sandboxOn) {
+    try {
+      await sandboxEngine.ping();
+      const reconciled = await sandboxManager.reconcile();
+      log.logger.info(
+        {
+          adopted: reconciled.adopted.length,
+          removedContainers: reconciled.removedContainers.length,
+          droppedEntries: reconciled.droppedEntries.length,
+        },
+        "sandbox containers reconciled",
+      );
+    } catch (error) {
+      log.logger.warn(
+        { code: isClawError(error) ? error.code : "SANDBOX_UNAVAILABLE", err: error },
+        "sandbox engine unavailable: sandboxed tools fail closed until it answers",
+      );
+    }
+    const interval = Math.min(
+      24 * 3600_000,
+      Math.max(50, options.sandboxPruneIntervalMs ?? DEFAULT_SANDBOX_PRUNE_INTERVAL_MS),
+    );
+    pruneTimer = setInterval(() => {
+      if (pruning !== undefined) return;
+      pruning = sandboxManager
+        .prune()
+        .then((result) => {
+          if (result.removed.length > 0)
+            log.logger.info({ removed: result.removed }, "sandbox containers pruned");
+        })
+        .catch((error: unknown) =>
+          log.logger.warn(
+            { code: isClawError(error) ? error.code : "SANDBOX_UNAVAILABLE", err: error },
+            "sandbox prune failed",
+          ),
+        )
+        .finally(() => {
+          pruning = undefined;
+        });
+    }, interval);
+    pruneTimer.unref();
+  }
+  const stopSandboxTimer = async () => {
+    if (pruneTimer !== undefined) clearInterval(pruneTimer);
+    await pruning;
+  };
   const channels = await startChannelAdapters({
     adapters: options.adapters ?? [],
     channels: config.channels,
@@ -342,6 +401,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Starte
   try {
     addresses = await server.listen();
   } catch (error) {
+    await stopSandboxTimer();
     await channels.stop();
     await runtime.close();
     log.close();
@@ -371,6 +431,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Starte
       stopping ??= (async () => {
         log.logger.info("gateway stopping");
         await server.close(timeoutMs);
+        await stopSandboxTimer();
         await channels.stop();
         await runtime.close();
         await securityQueue;

@@ -7,7 +7,11 @@ import { systemClock, systemRandom } from "@claw/core";
 import WebSocket from "ws";
 import type { GatewayLimits } from "../../src/server/gateway-server";
 import type { AcceptedHook } from "../../src/server/hooks";
-import { type StartedGateway, startGateway } from "../../src/server/start";
+import {
+  type StartedGateway,
+  type StartGatewayOptions,
+  startGateway,
+} from "../../src/server/start";
 
 export const TOKEN = "gw-test-8f2d4c6b1a9e7f3d5c0b2a4e6d8f1c3b";
 export const HOOKS_TOKEN = "hk-test-1b3d5f7a9c2e4f6a8b0d1e3f5a7c9e2d";
@@ -53,6 +57,8 @@ export async function startTestGateway(
     readonly stateDir?: string;
     /** Default 0 (a random port); undefined takes gateway.port from the config. */
     readonly port?: number | undefined;
+    /** More startGateway options (a sandbox engine, timers …). */
+    readonly start?: Partial<StartGatewayOptions>;
   } = {},
 ): Promise<TestGateway> {
   const stateDir = options.stateDir ?? (await makeStateDir());
@@ -75,6 +81,7 @@ export async function startTestGateway(
     hostInfo: LOOPBACK_HOST,
     onHook: (hook) => hooks.push(hook),
     ...(options.limits ? { limits: options.limits } : {}),
+    ...options.start,
   });
   const address = gateway.addresses[0]!;
   return {
