@@ -29,6 +29,7 @@ import {
 import { startChannelAdapters } from "../agent/channels";
 import { createAgentRuntime } from "../agent/runtime";
 import { createChatService } from "../agent/webchat";
+import { watchApprovals } from "./approval-watch";
 import { gatewayErrors } from "./errors";
 import {
   createGatewayServer,
@@ -93,6 +94,8 @@ export interface StartGatewayOptions {
   readonly sandboxEngine?: SandboxEngine;
   /** How often idle/old sandbox containers are pruned; default 5 min (clamped to 50 ms … 24 h). */
   readonly sandboxPruneIntervalMs?: number;
+  /** How often approvals are expired and re-read for decisions made by other processes; default 1 s. */
+  readonly approvalWatchIntervalMs?: number;
 }
 
 const DEFAULT_SANDBOX_PRUNE_INTERVAL_MS = 5 * 60_000;
@@ -287,11 +290,19 @@ export async function startGateway(options: StartGatewayOptions): Promise<Starte
   };
 
   const pairing = createPairingStore({ stateDir, clock, random: options.random });
-  const approvals = createExecApprovalStore({
-    file: execApprovalsPath(stateDir),
-    clock,
-    random: options.random,
-  });
+  // The CLI may decide approvals while the gateway runs: a bounded poll notices them and expires overdue ones.
+  const approvalWatch = watchApprovals(
+    createExecApprovalStore({
+      file: execApprovalsPath(stateDir),
+      clock,
+      random: options.random,
+    }),
+    {
+      intervalMs: options.approvalWatchIntervalMs ?? 1000,
+      onError: (error) => log.logger.warn({ err: error }, "approval watch failed"),
+    },
+  );
+  const approvals = approvalWatch.store;
   // The agent runtime (src/agent): agents, models, the policed tool loop; webchat via chat.send.
   const homeDir = options.homeDir ?? homedir();
   const sandboxEngine = options.sandboxEngine ?? createDockerEngine();
@@ -314,6 +325,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Starte
       adapters: options.adapters,
     });
   } catch (error) {
+    await approvalWatch.stop();
     log.close();
     throw error;
   }
@@ -364,9 +376,10 @@ export async function startGateway(options: StartGatewayOptions): Promise<Starte
     }, interval);
     pruneTimer.unref();
   }
-  const stopSandboxTimer = async () => {
+  const stopTimers = async () => {
     if (pruneTimer !== undefined) clearInterval(pruneTimer);
     await pruning;
+    await approvalWatch.stop();
   };
   const channels = await startChannelAdapters({
     adapters: options.adapters ?? [],
@@ -401,7 +414,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Starte
   try {
     addresses = await server.listen();
   } catch (error) {
-    await stopSandboxTimer();
+    await stopTimers();
     await channels.stop();
     await runtime.close();
     log.close();
@@ -431,7 +444,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Starte
       stopping ??= (async () => {
         log.logger.info("gateway stopping");
         await server.close(timeoutMs);
-        await stopSandboxTimer();
+        await stopTimers();
         await channels.stop();
         await runtime.close();
         await securityQueue;

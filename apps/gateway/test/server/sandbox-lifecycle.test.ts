@@ -116,11 +116,15 @@ describe.skipIf(!engine.run)(
             sandboxPruneIntervalMs: 100,
           },
         });
+        // The container goes first, then its registry entry: wait for both.
         await until(async () => {
           const list = await manager.list();
-          return !list.some((c) => c.name === handle.name && c.onEngine);
-        }, "the idle container to be pruned");
-        expect(Object.keys(await readRegistry(stateDir))).toEqual([]);
+          return (
+            !list.some((c) => c.name === handle.name && c.onEngine) &&
+            Object.keys(await readRegistry(stateDir)).length === 0
+          );
+        }, "the idle container and its registry entry to be pruned");
+        expect(await readRegistry(stateDir)).toEqual({});
       } finally {
         await manager.prune({ all: true });
       }
