@@ -158,12 +158,30 @@ export interface ChatSendParams {
   readonly sessionKey?: string | undefined;
 }
 
+export interface HookTurnParams {
+  readonly name: string;
+  /** Undefined: the default agent. */
+  readonly agentId: string | undefined;
+  readonly sessionKey: string;
+  readonly message: string;
+}
+
+export const HOOK_CHANNEL = "hook";
+
 export interface AgentRuntime {
   /** The inbound path: binding → gate → (pairing code) → session key → the session's queue. */
   handleInbound(message: InboundMessage): Promise<InboundOutcome>;
   /** Webchat (`chat.send` over the authenticated WebSocket): the operator talks to an agent. */
   chatSend(
     params: ChatSendParams,
+  ): Promise<{ runId: string; sessionKey: string; done: Promise<TurnResult> }>;
+  /**
+   * An accepted `/hooks/<name>` request (already checked against hooks.allowedAgentIds and
+   * hooks.allowedSessionKeyPrefixes): a turn in `agent:<agentId>:<sessionKey>`, the payload wrapped
+   * as untrusted external content.
+   */
+  hookTurn(
+    hook: HookTurnParams,
   ): Promise<{ runId: string; sessionKey: string; done: Promise<TurnResult> }>;
   subscribe(listener: (event: RuntimeEvent) => void): () => void;
   readonly agents: readonly RuntimeAgent[];
@@ -1040,6 +1058,35 @@ export async function createAgentRuntime(deps: AgentRuntimeDeps): Promise<AgentR
           senderId: params.clientId,
         },
         params.text,
+      );
+      return { runId, sessionKey, done };
+    },
+    async hookTurn(hook) {
+      const agent = agentById.get(hook.agentId ?? defaultAgent);
+      if (agent === undefined)
+        throw runtimeErrors.error(
+          "AGENT_UNKNOWN",
+          `No agent "${String(hook.agentId).slice(0, 64)}" in agents.list.`,
+        );
+      const sessionKey = `agent:${agent.id}:${hook.sessionKey}`;
+      if (sessionKey.length > 512)
+        throw runtimeErrors.error("AGENT_UNKNOWN", "The hook session key is too long.");
+      const text = wrapExternalContent(hook.message, {
+        source: "webhook",
+        from: `hook ${hook.name}`,
+        random,
+      });
+      const { runId, done } = enqueue(
+        agent,
+        sessionKey,
+        {
+          channel: HOOK_CHANNEL,
+          accountId: DEFAULT_ACCOUNT_ID,
+          chatType: "dm",
+          chatId: "",
+          senderId: `hook:${hook.name}`,
+        },
+        text,
       );
       return { runId, sessionKey, done };
     },

@@ -405,7 +405,15 @@ export async function startGateway(options: StartGatewayOptions): Promise<Starte
     securityEvent,
     chat: createChatService(runtime),
     version: options.version,
-    ...(options.onHook ? { onHook: options.onHook } : {}),
+    // An accepted hook (agent and session key already checked against hooks.allowed*) becomes a turn.
+    onHook: (hook: AcceptedHook) => {
+      options.onHook?.(hook);
+      runtime.hookTurn(hook).then(
+        ({ done }) => done,
+        (error: unknown) =>
+          log.logger.warn({ hook: hook.name, err: error }, "a hook did not reach the agent"),
+      );
+    },
     ...(tls ? { tls } : {}),
     ...(options.limits ? { limits: options.limits } : {}),
   });
