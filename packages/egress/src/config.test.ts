@@ -14,6 +14,9 @@ describe("webToolsConfigSchema", () => {
       maxRedirects: 3,
       allowBinary: false,
       allowRfc2544BenchmarkRange: false,
+      allowPrivate: [],
+      dangerouslyAllowLoopbackAndLinkLocal: false,
+      dnsTimeoutMs: 5000,
     });
     expect(parsed.search).toMatchObject({ enabled: true, allow: ["*"], maxResults: 5 });
   });

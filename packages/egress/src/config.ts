@@ -7,6 +7,7 @@ export const MAX_MAX_RESPONSE_BYTES = 10 * 1024 * 1024;
 export const DEFAULT_TIMEOUT_MS = 30_000;
 export const DEFAULT_MAX_CHARS = 50_000;
 export const MAX_REDIRECTS = 3;
+export const DEFAULT_DNS_TIMEOUT_MS = 5000;
 
 const urlPatternSchema = z
   .string()
@@ -18,6 +19,19 @@ const urlPatternSchema = z
   });
 
 const patternListSchema = z.array(urlPatternSchema).max(1000);
+
+const exactPatternListSchema = z
+  .array(
+    urlPatternSchema.superRefine((entry, ctx) => {
+      const parsed = parseUrlPattern(entry);
+      if (parsed.ok && parsed.pattern.host.kind !== "exact")
+        ctx.addIssue({
+          code: "custom",
+          message: `allowPrivate entry "${entry}" must name one exact host or IP (no wildcards)`,
+        });
+    }),
+  )
+  .max(1000);
 
 const proxySchema = z
   .string()
@@ -46,10 +60,22 @@ const proxySchema = z
 export const webFetchConfigSchema = z.strictObject({
   enabled: z.boolean().default(true),
   /**
-   * Destinations web_fetch may reach. `*` = any public host. An entry naming one exact host or IP
-   * also lets that host be private (an intranet service); wildcards never do.
+   * Destinations web_fetch may reach. `*` = any public host. Entries only narrow: a name here is
+   * still refused when its DNS answers are private. Only an exact entry that IS an intranet or
+   * loopback IP address opens that address.
    */
   allow: patternListSchema.default(["*"]),
+  /**
+   * Exact hosts (`wiki.corp.internal`, `https://git.corp.example:8443`; no wildcards) that may be
+   * intranet services: their DNS answers may be private (10/8, 172.16/12, 192.168/16, 100.64/10,
+   * fc00::/7, fec0::/10, 198.18/15) and `*.internal`/`*.local` names pass. Each entry also allows
+   * its host. Never a redirect target from a public origin.
+   */
+  allowPrivate: exactPatternListSchema.default([]),
+  /** Lets allowPrivate names reach loopback and link-local (169.254/16 cloud metadata, fe80::/10). */
+  dangerouslyAllowLoopbackAndLinkLocal: z.boolean().default(false),
+  /** Bound on one DNS resolution by the default resolver (c-ares). */
+  dnsTimeoutMs: z.int().min(100).max(30_000).default(DEFAULT_DNS_TIMEOUT_MS),
   /** Destinations always refused; deny wins over allow. */
   deny: patternListSchema.default([]),
   maxResponseBytes: z

@@ -16,6 +16,7 @@ export const egressErrors = defineErrorCodes({
   EGRESS_TIMEOUT: "io",
   EGRESS_ABORTED: "io",
   EGRESS_DNS_FAILED: "io",
+  EGRESS_DNS_TIMEOUT: "io",
   EGRESS_CONNECT_FAILED: "io",
   EGRESS_PROXY_FAILED: "io",
   EGRESS_DECODE_FAILED: "io",

@@ -217,7 +217,7 @@ export function createGuardedFetch(options: GuardedFetchOptions = {}): GuardedFe
   }
   const config = parsed.data;
   const policy = compileEgressPolicy(config);
-  const resolver = options.resolver ?? createSystemResolver();
+  const resolver = options.resolver ?? createSystemResolver({ timeoutMs: config.dnsTimeoutMs });
   const dial = options.dial ?? directDialer;
   const connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
   const userAgent = options.userAgent ?? "claw-egress/0";
@@ -253,6 +253,7 @@ export function createGuardedFetch(options: GuardedFetchOptions = {}): GuardedFe
     try {
       answers = await resolver.resolve(target.hostname);
     } catch (cause) {
+      if (isClawError(cause) && cause.code === "EGRESS_DNS_TIMEOUT") throw cause;
       throw egressErrors.error("EGRESS_DNS_FAILED", "The host name could not be resolved.", {
         cause,
         details: { host: target.hostname },
@@ -552,6 +553,18 @@ export function createGuardedFetch(options: GuardedFetchOptions = {}): GuardedFe
             details: { url: redactUrl(next.href), rule: hop.rule, hop: redirects.length + 1 },
           });
         }
+        if (hop.privateNetworkRule !== undefined && target.privateNetworkRule === undefined)
+          throw egressErrors.error(
+            "EGRESS_NOT_ALLOWED_BY_POLICY",
+            "A redirect from a public origin into a private-network host was refused.",
+            {
+              details: {
+                url: redactUrl(next.href),
+                rule: hop.privateNetworkRule,
+                hop: redirects.length + 1,
+              },
+            },
+          );
         redirects.push(target.url.href);
         visited.add(hop.url.href);
         if (originOf(hop.url) !== originOf(target.url)) {

@@ -49,6 +49,7 @@ export {
   decideUrl,
   type EgressPolicy,
   type EgressPolicyConfig,
+  isOpenableRange,
   type ResolvedAddress,
   type UrlDecision,
 } from "./policy";
@@ -57,6 +58,7 @@ export {
   createSystemResolver,
   type DnsResolverOptions,
   type Resolver,
+  type SystemResolverOptions,
 } from "./resolver";
 export {
   type InjectionCategory,

@@ -59,10 +59,16 @@ describe("decideUrl", () => {
     });
   });
 
-  it("lets only an exact entry open a private host, with the port it names", () => {
+  it("lets only an exact IP entry or an allowPrivate entry open a private host, with the port it names", () => {
     const intranet = compileEgressPolicy({
-      allow: ["*", "wiki.corp.example", "10.0.0.5:8080", "*.corp.example"],
+      allow: ["*", "docs.corp.example", "10.0.0.5:8080", "*.corp.example"],
+      allowPrivate: ["wiki.corp.example"],
       deny: [],
+    });
+    // A plain exact allow entry for a name narrows; it does not open private answers.
+    expect(decideUrl(intranet, "http://docs.corp.example/")).toMatchObject({
+      effect: "allow",
+      privateNetworkRule: undefined,
     });
     expect(decideUrl(intranet, "http://10.0.0.5:8080/")).toMatchObject({
       effect: "allow",

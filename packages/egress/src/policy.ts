@@ -1,5 +1,6 @@
 import {
   type AddressClassification,
+  type AddressRange,
   type ClassifyOptions,
   classifyAddress,
   embeddedIpv4Candidates,
@@ -19,17 +20,44 @@ export interface EgressPolicyConfig {
   readonly allow: readonly string[];
   readonly deny: readonly string[];
   readonly allowRfc2544BenchmarkRange?: boolean;
+  /** Exact hosts (no wildcards) whose DNS answers may be intranet addresses; each also allows its host. */
+  readonly allowPrivate?: readonly string[];
+  /** Lets allowPrivate names reach loopback and link-local (169.254/16 metadata, fe80::/10). */
+  readonly dangerouslyAllowLoopbackAndLinkLocal?: boolean;
+}
+
+/** Ranges an explicit private opt-in may open (an intranet). */
+const INTRANET_RANGES = new Set<AddressRange>([
+  "private",
+  "sharedAddressSpace",
+  "uniqueLocal",
+  "siteLocal",
+  "benchmarking",
+]);
+
+/** May an explicit entry open this blocked range? `literal`: the entry names the address itself. */
+export function isOpenableRange(
+  range: AddressRange,
+  literal: boolean,
+  dangerouslyAllowLoopbackAndLinkLocal: boolean,
+): boolean {
+  if (INTRANET_RANGES.has(range)) return true;
+  if (range === "loopback") return literal || dangerouslyAllowLoopbackAndLinkLocal;
+  if (range === "linkLocal") return dangerouslyAllowLoopbackAndLinkLocal;
+  return false;
 }
 
 /** A policy compiled once: lookups by host, no parsing on the hot path. */
 export interface EgressPolicy {
   readonly allow: PatternIndex;
   readonly deny: PatternIndex;
+  readonly allowPrivate: PatternIndex;
+  readonly dangerouslyAllowLoopbackAndLinkLocal: boolean;
   readonly classify: ClassifyOptions;
 }
 
 export interface CompileProblem {
-  readonly list: "allow" | "deny";
+  readonly list: "allow" | "deny" | "allowPrivate";
   readonly entry: string;
   readonly problem: string;
 }
@@ -37,7 +65,7 @@ export interface CompileProblem {
 /** Compiles allow/deny lists; throws a TypeError listing every bad entry (config validation catches these first). */
 export function compileEgressPolicy(config: EgressPolicyConfig): EgressPolicy {
   const problems: CompileProblem[] = [];
-  const parse = (list: "allow" | "deny", entries: readonly string[]): UrlPattern[] => {
+  const parse = (list: CompileProblem["list"], entries: readonly string[]): UrlPattern[] => {
     const out: UrlPattern[] = [];
     for (const entry of entries) {
       const parsed = parseUrlPattern(entry);
@@ -48,6 +76,15 @@ export function compileEgressPolicy(config: EgressPolicyConfig): EgressPolicy {
   };
   const allow = parse("allow", config.allow);
   const deny = parse("deny", config.deny);
+  const allowPrivate = parse("allowPrivate", config.allowPrivate ?? []);
+  for (const pattern of allowPrivate) {
+    if (pattern.host.kind !== "exact")
+      problems.push({
+        list: "allowPrivate",
+        entry: pattern.source,
+        problem: "must name one exact host or IP (no wildcards)",
+      });
+  }
   if (problems.length > 0) {
     throw new TypeError(
       `Invalid egress patterns: ${problems.map((p) => `${p.list} "${p.entry}" ${p.problem}`).join("; ")}`,
@@ -56,6 +93,8 @@ export function compileEgressPolicy(config: EgressPolicyConfig): EgressPolicy {
   return {
     allow: indexPatterns(allow),
     deny: indexPatterns(deny),
+    allowPrivate: indexPatterns(allowPrivate),
+    dangerouslyAllowLoopbackAndLinkLocal: config.dangerouslyAllowLoopbackAndLinkLocal === true,
     classify: { allowRfc2544BenchmarkRange: config.allowRfc2544BenchmarkRange === true },
   };
 }
@@ -132,10 +171,30 @@ export function decideUrl(policy: EgressPolicy, input: string | URL): UrlDecisio
       "The destination matches a deny entry.",
       denied.pattern.source,
     );
-  const allowed = matchPatterns(policy.allow, scheme, hostname, port);
-  // Only an exact allow entry may open a blocked host; a blocked host is reported as such even
-  // when no allow entry matches, because that is the more useful reason.
-  const privateNetworkRule = allowed?.exact === true ? allowed.pattern.source : undefined;
+  const allowMatch = matchPatterns(policy.allow, scheme, hostname, port);
+  const privateMatch = matchPatterns(policy.allowPrivate, scheme, hostname, port);
+  const allowed = allowMatch ?? privateMatch;
+  const dangerous = policy.dangerouslyAllowLoopbackAndLinkLocal;
+  // A private destination needs an explicit, specific opt-in: an exact allow entry that IS the
+  // (intranet or loopback) IP address, or an `allowPrivate` entry for the name. A plain exact
+  // allow entry for a name only narrows access; it never lets that name's DNS point inward.
+  let privateNetworkRule: string | undefined;
+  if (host.kind === "ip") {
+    const opener = allowMatch?.exact === true ? allowMatch : privateMatch;
+    if (
+      !host.allowed &&
+      opener !== undefined &&
+      isOpenableRange(host.address.range, true, dangerous)
+    )
+      privateNetworkRule = opener.pattern.source;
+  } else if (privateMatch !== undefined) {
+    const nameOk =
+      host.allowed ||
+      host.reason === "localSuffix" ||
+      host.reason === "internalSuffix" ||
+      (dangerous && (host.reason === "localhostName" || host.reason === "metadataName"));
+    if (nameOk) privateNetworkRule = privateMatch.pattern.source;
+  }
   if (!host.allowed && privateNetworkRule === undefined) {
     if (host.kind === "ip")
       return deny(
@@ -239,7 +298,11 @@ export function decideResolvedAddresses(
           blocked: verdict,
         };
     }
-    if (!verdict.allowed && target.privateNetworkRule === undefined) {
+    if (
+      !verdict.allowed &&
+      (target.privateNetworkRule === undefined ||
+        !isOpenableRange(verdict.range, false, policy.dangerouslyAllowLoopbackAndLinkLocal))
+    ) {
       return {
         effect: "deny",
         code: "EGRESS_BLOCKED_ADDRESS",

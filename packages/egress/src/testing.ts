@@ -61,8 +61,15 @@ export function createLoopbackOnlyDialer(): LoopbackOnlyDialer {
   return Object.assign(dialer, { attempts });
 }
 
-/** What the local DNS server answers for one question; `count` is the 1-based number of queries for that name. */
-export type DnsAnswerFn = (name: string, type: "A" | "AAAA", count: number) => readonly string[];
+/**
+ * What the local DNS server answers for one question; `count` is the 1-based number of queries
+ * for that name. `undefined` = never answer (a black-holing server, for timeout tests).
+ */
+export type DnsAnswerFn = (
+  name: string,
+  type: "A" | "AAAA",
+  count: number,
+) => readonly string[] | undefined;
 
 export interface LocalDnsServer {
   /** `127.0.0.1:port`, for `createDnsResolver({ servers: [server.address] })`. */
@@ -122,7 +129,9 @@ export async function startLocalDnsServer(answer: DnsAnswerFn): Promise<LocalDns
       const key = `${name}/${type}`;
       const count = (counts.get(key) ?? 0) + 1;
       counts.set(key, count);
-      for (const address of answer(name, type, count)) {
+      const addresses = answer(name, type, count);
+      if (addresses === undefined) return;
+      for (const address of addresses) {
         const rdata = encodeAnswer(qtype, address);
         if (rdata === undefined) continue;
         const record = Buffer.alloc(12);

@@ -137,7 +137,13 @@ function guarded(
 ) {
   const dialer = createLoopbackOnlyDialer();
   const fetch = createGuardedFetch({
-    config: { allow: [`127.0.0.1:${a.port}`, `127.0.0.1:${b.port}`, "fixture.test"], ...config },
+    config: {
+      allow: [`127.0.0.1:${a.port}`, `127.0.0.1:${b.port}`],
+      // The fixture name resolves to loopback: that needs the explicit opt-in and the dangerous flag.
+      allowPrivate: ["fixture.test"],
+      dangerouslyAllowLoopbackAndLinkLocal: true,
+      ...config,
+    },
     resolver: createFakeResolver({
       "fixture.test": ["127.0.0.1"],
       "wild.fixture.test": ["127.0.0.1"],
@@ -454,7 +460,11 @@ describe("https with the original TLS server name", () => {
   it("connects to the pinned address with SNI and certificate checks for the host name", async () => {
     const dialer = createLoopbackOnlyDialer();
     const fetch = createGuardedFetch({
-      config: { allow: ["secure.test"] },
+      config: {
+        allow: [],
+        allowPrivate: ["secure.test"],
+        dangerouslyAllowLoopbackAndLinkLocal: true,
+      },
       resolver: createFakeResolver({ "secure.test": ["127.0.0.1"] }),
       dial: dialer,
       ca: cert,
@@ -469,7 +479,12 @@ describe("https with the original TLS server name", () => {
   it("runs TLS through a CONNECT tunnel to the pinned address, SNI intact", async () => {
     const proxy = await startConnectProxy();
     const fetch = createGuardedFetch({
-      config: { allow: ["secure.test"], proxy: `http://127.0.0.1:${proxy.port}` },
+      config: {
+        allow: [],
+        allowPrivate: ["secure.test"],
+        dangerouslyAllowLoopbackAndLinkLocal: true,
+        proxy: `http://127.0.0.1:${proxy.port}`,
+      },
       resolver: createFakeResolver({ "secure.test": ["127.0.0.1"] }),
       dial: createLoopbackOnlyDialer(),
       ca: cert,
@@ -484,7 +499,11 @@ describe("https with the original TLS server name", () => {
 
   it("fails closed on an untrusted certificate", async () => {
     const fetch = createGuardedFetch({
-      config: { allow: ["secure.test"] },
+      config: {
+        allow: [],
+        allowPrivate: ["secure.test"],
+        dangerouslyAllowLoopbackAndLinkLocal: true,
+      },
       resolver: createFakeResolver({ "secure.test": ["127.0.0.1"] }),
       dial: createLoopbackOnlyDialer(),
     });
