@@ -15,8 +15,8 @@ import {
   resolveExposure,
   safeEqualSecret,
 } from "@claw/auth";
-import type { ChannelAdapter } from "@claw/channels-core";
-import { type ClawConfig, type LoadedConfig, loadConfig } from "@claw/config";
+import { type ChannelAdapter, createChannelsConfigSchema } from "@claw/channels-core";
+import { type ClawConfig, configErrors, type LoadedConfig, loadConfig } from "@claw/config";
 import { type Clock, isClawError, type Random } from "@claw/core";
 import { createPairingStore, type PairingStore } from "@claw/pairing";
 import { createDockerEngine, createSandboxManager, type SandboxEngine } from "@claw/sandbox";
@@ -254,6 +254,30 @@ export async function startGateway(options: StartGatewayOptions): Promise<Starte
         "GATEWAY_TLS_UNREADABLE",
         "Cannot read gateway.tls.certPath or gateway.tls.keyPath; check the paths and permissions.",
         { cause: error },
+      );
+    }
+  }
+
+  // `channels` again with the started adapters' own field schemas (the root schema knows only the common fields).
+  const adapterList = options.adapters ?? [];
+  if (adapterList.length > 0) {
+    const schema = createChannelsConfigSchema(adapterList);
+    const picked = Object.fromEntries(
+      adapterList
+        .filter((adapter) => Object.hasOwn(config.channels, adapter.id))
+        .map((adapter) => [adapter.id, config.channels[adapter.id]]),
+    );
+    const parsed = schema.safeParse(picked);
+    if (!parsed.success) {
+      // Paths and zod's messages only: never a value (it may be a secret).
+      const issues = parsed.error.issues.slice(0, 20).map((issue) => ({
+        path: ["channels", ...issue.path.map(String)].join("."),
+        message: issue.message.slice(0, 200),
+      }));
+      throw configErrors.error(
+        "CONFIG_INVALID",
+        `The config at ${configPath} is invalid (${parsed.error.issues.length} problem${parsed.error.issues.length === 1 ? "" : "s"} in channels for the started adapters); fix each of these:\n${issues.map((i) => `  - ${i.path}: ${i.message}`).join("\n")}`,
+        { details: { file: configPath, issues } },
       );
     }
   }

@@ -28,7 +28,9 @@ describe("a channel adapter behind the real gateway", () => {
       configPath,
       JSON.stringify({
         gateway: { auth: { mode: "token", token: TOKEN } },
-        channels: { memory: { dmPolicy: "pairing" } },
+        channels: {
+          memory: { dmPolicy: "pairing", signingSecret: "memory-signing-secret-0123456789" },
+        },
         models: { scripted: { script } },
       }),
       { mode: 0o600 },
@@ -88,12 +90,12 @@ describe("a channel adapter behind the real gateway", () => {
       configPath,
       JSON.stringify({
         gateway: { auth: { mode: "token", token: TOKEN } },
-        channels: { memory: { dmPolicy: "allowlist", allowFrom: ["bob"] } },
+        channels: { memory: { dmPolicy: "allowlist", allowFrom: ["bob"], signingSecret: SIGNING } },
         models: { scripted: { script } },
       }),
       { mode: 0o600 },
     );
-    // The root schema has only the common channel fields, so the adapter's own secret is injected here.
+    // The adapter's own field is validated at start (createChannelsConfigSchema); injected here as before.
     const inner: MemoryAdapter = createMemoryAdapter();
     const adapter: ChannelAdapter = {
       ...inner,
