@@ -139,3 +139,4 @@ export function createFakeSandboxEngine(options: FakeEngineOptions = {}): FakeSa
     },
   };
 }
+export { checkDockerEngineForTests, type EngineCheck } from "./engine-check";

@@ -8,11 +8,11 @@ import {
   createDockerEngine,
   createSandboxManager,
   DOCKER_API_VERSION,
-  ENGINE_FIX,
   LABELS,
   ownerLabelFor,
   type SandboxManager,
 } from "../../src/index";
+import { checkDockerEngineForTests } from "../../src/testing";
 
 export const BUSYBOX = "claw-sandbox:busybox";
 /** Override to point the engine tests elsewhere (e.g. at a dead socket, to see the skip/fail path). */
@@ -36,28 +36,19 @@ export interface EngineStatus {
 export async function requireDockerEngine(
   images: readonly string[] = [BUSYBOX],
 ): Promise<EngineStatus> {
-  const engine = createDockerEngine({ socketPath: SOCKET });
-  let reason = "";
-  try {
-    await engine.ping();
-    for (const image of images) {
-      if (!(await engine.hasImage(image))) {
-        reason = `image ${image} is missing; run: bash tooling/scripts/build-sandbox-images.sh`;
-        break;
-      }
-    }
-  } catch (error) {
-    reason = `no Docker engine answers (${(error as Error).message.slice(0, 120)}); run: ${ENGINE_FIX}`;
-  }
-  if (reason === "") return { run: true, reason, label: "" };
-  if (process.env.CI === "true") {
+  const check = await checkDockerEngineForTests({ env: process.env, socketPath: SOCKET, images });
+  if (check.mustFail) {
     it("has a Docker engine and the sandbox images (CI=true: never skipped)", () => {
-      throw new Error(`The sandbox engine tests need a Docker engine: ${reason}`);
+      throw new Error(`The sandbox engine tests need a Docker engine: ${check.reason}`);
     });
-    return { run: true, reason, label: "" };
+  } else if (!check.run) {
+    console.warn(`[@claw/sandbox] engine tests SKIPPED: ${check.reason}`);
   }
-  console.warn(`[@claw/sandbox] engine tests SKIPPED: ${reason}`);
-  return { run: false, reason, label: ` (skipped: ${reason})` };
+  return {
+    run: check.run,
+    reason: check.reason,
+    label: check.run ? "" : ` (skipped: ${check.reason})`,
+  };
 }
 
 export interface EngineFixture {
