@@ -1,5 +1,5 @@
 import ipaddr from "ipaddr.js";
-import { z } from "zod";
+import * as z from "zod";
 import { parseCidr } from "./client-address";
 import type { AuthErrorCode } from "./errors";
 import { checkSecret, MIN_SECRET_LENGTH } from "./secrets";

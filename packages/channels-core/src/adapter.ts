@@ -1,5 +1,5 @@
 import type { Clock } from "@claw/core";
-import type { z } from "zod";
+import type * as z from "zod";
 import type { InboundMessage } from "./inbound";
 
 /** One inbound HTTP request, as the gateway hands it to an adapter. */

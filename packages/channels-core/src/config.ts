@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { channelErrors } from "./errors";
 import { checkMentionPattern, MAX_MENTION_PATTERNS } from "./mention";
 

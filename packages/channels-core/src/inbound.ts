@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { channelErrors } from "./errors";
 
 /** Upper bounds on a normalized message; adapters truncate or refuse beyond them. */

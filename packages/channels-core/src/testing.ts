@@ -1,6 +1,6 @@
 import { createHmac } from "node:crypto";
 import type { Clock } from "@claw/core";
-import { z } from "zod";
+import * as z from "zod";
 import type {
   ChannelAdapter,
   ChannelHealth,

@@ -22,7 +22,7 @@ import {
 import { webToolsConfigSchema } from "@claw/egress";
 import { agentSandboxConfigSchema, sandboxConfigSchema } from "@claw/sandbox";
 import { agentToolsConfigSchema, toolsConfigObjectSchema } from "@claw/tool-policy";
-import { z } from "zod";
+import * as z from "zod";
 import { createAgentsConfigSchema } from "./sections/agents";
 import { hooksConfigSchema } from "./sections/hooks";
 import { loggingConfigSchema } from "./sections/logging";

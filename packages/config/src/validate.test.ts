@@ -138,7 +138,7 @@ describe("did you mean", () => {
 
 describe("issue messages", () => {
   it("hide the received value even when a schema's own message echoes it", async () => {
-    const { z } = await import("zod");
+    const z = await import("zod");
     const { describeIssues } = await import("./validate");
     const schema = z.strictObject({
       token: z.string().refine((value) => value.length > 100, {
@@ -155,7 +155,7 @@ describe("issue messages", () => {
 
 describe("union issues", () => {
   it("report the closest branch's problems with full paths", async () => {
-    const { z } = await import("zod");
+    const z = await import("zod");
     const { describeIssues } = await import("./validate");
     const schema = z.strictObject({
       a: z.union([

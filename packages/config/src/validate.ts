@@ -1,4 +1,4 @@
-import type { z } from "zod";
+import type * as z from "zod";
 import { formatConfigPath } from "./config-path";
 import { suggestKey } from "./did-you-mean";
 import { configErrors } from "./errors";

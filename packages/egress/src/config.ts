@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { parseUrlPattern } from "./url-pattern";
 
 export const DEFAULT_MAX_RESPONSE_BYTES = 2 * 1024 * 1024;

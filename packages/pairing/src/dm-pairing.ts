@@ -1,5 +1,5 @@
 import type { Random } from "@claw/core";
-import { z } from "zod";
+import * as z from "zod";
 import { codesEqual, generatePairingCode, normalizePairingCode } from "./code";
 import { pairingErrors } from "./errors";
 import type { PairingScope } from "./file-names";

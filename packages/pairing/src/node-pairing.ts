@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { Random } from "@claw/core";
 import ipaddr from "ipaddr.js";
-import { z } from "zod";
+import * as z from "zod";
 import { pairingErrors } from "./errors";
 
 /** A pending node/device request is valid for 5 minutes. */

@@ -2,7 +2,7 @@ import { mkdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { Clock, Random } from "@claw/core";
 import { readJsonFile, update } from "@claw/state";
-import { z } from "zod";
+import * as z from "zod";
 import type { ExecAsk, ExecAskFallback } from "./config";
 import type { ExecApprovalGrant, ExecStageResult } from "./decide";
 import { toolPolicyErrors } from "./errors";

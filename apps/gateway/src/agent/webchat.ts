@@ -3,7 +3,7 @@
  * channel. The server registers `chat.send` (scope operator.write) and forwards the runtime's chat
  * events (`chat.delta`, `chat.final`, `chat.message`) to operator connections.
  */
-import { z } from "zod";
+import * as z from "zod";
 import type { AgentRuntime, RuntimeEvent } from "./runtime";
 
 export const chatSendParamsSchema = z.strictObject({

@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { parseConfigText } from "@claw/config";
-import { z } from "zod";
+import * as z from "zod";
 import { runtimeErrors } from "../agent/errors";
 import type { ModelProvider, ModelRequest, ModelResponse, ToolCallRequest } from "./types";
 

@@ -9,7 +9,7 @@ import {
 import type { HooksConfig } from "@claw/config";
 import type { Clock } from "@claw/core";
 import { isClawError } from "@claw/core";
-import { z } from "zod";
+import * as z from "zod";
 import { headerString, sendError, sendJson } from "./http-util";
 
 /** A hook request that passed every check, as the gateway hands it on. */

@@ -14,7 +14,7 @@ import type { Clock } from "@claw/core";
 import { DEFAULT_ACCOUNT_ID, type PairingStore, pairingErrors } from "@claw/pairing";
 import { statePaths } from "@claw/state";
 import type { ExecApprovalStore } from "@claw/tool-policy";
-import { z } from "zod";
+import * as z from "zod";
 import { runtimeErrors } from "../agent/errors";
 import { type ChatService, chatSendParamsSchema } from "../agent/webchat";
 import type { OperatorScope } from "./protocol";

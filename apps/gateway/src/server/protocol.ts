@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /** The protocol version this gateway speaks; clients send the range they accept. */
 export const PROTOCOL_VERSION = 1;

@@ -1,7 +1,7 @@
 import { mkdir, unlink } from "node:fs/promises";
 import { dirname } from "node:path";
 import { openInsideRoot, resolveInsideRoot } from "@claw/tool-policy";
-import { z } from "zod";
+import * as z from "zod";
 import { runtimeErrors } from "../agent/errors";
 import { type AgentTool, defineTool, objectSchema } from "./types";
 

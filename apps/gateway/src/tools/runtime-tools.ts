@@ -1,5 +1,5 @@
 import type { GuardedFetchResult } from "@claw/egress";
-import { z } from "zod";
+import * as z from "zod";
 import { type AgentTool, defineTool, objectSchema, type ToolEnv, type ToolOutput } from "./types";
 
 /** What the session and exec tools need from the runtime (which applies the access policies). */

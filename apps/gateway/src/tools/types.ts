@@ -1,4 +1,4 @@
-import type { z } from "zod";
+import type * as z from "zod";
 
 /** What a tool returns to the loop before redaction and capping. */
 export interface ToolOutput {

@@ -1,4 +1,4 @@
-import type { z } from "zod";
+import type * as z from "zod";
 import { channelErrors } from "../errors";
 import { DEFAULT_MAX_BODY_BYTES } from "./body";
 

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /**
  * An agent id as it appears in session keys and paths: lower case, digits, `-` and `_`.

@@ -7,7 +7,7 @@
  */
 import { checkSecret, MIN_SECRET_LENGTH } from "@claw/auth";
 import { agentIdSchema } from "@claw/channels-core";
-import { z } from "zod";
+import * as z from "zod";
 
 export const HOOKS_DEFAULT_MAX_BODY_BYTES = 256 * 1024;
 export const HOOKS_SESSION_PREFIX = "hook:";

@@ -1,5 +1,5 @@
 import safeRegex from "safe-regex2";
-import { z } from "zod";
+import * as z from "zod";
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 export const REDACT_MODES = ["off", "tools", "all"] as const;

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /** `meta`: bookkeeping written by tools that edit the config; never read for decisions. */
 export const metaConfigSchema = z

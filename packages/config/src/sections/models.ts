@@ -9,7 +9,7 @@
  * reserved and cannot be configured under `providers`. API keys must be `${VAR}` references (the
  * gateway refuses a literal key at start; the schema only sees the substituted value).
  */
-import { z } from "zod";
+import * as z from "zod";
 
 export const MODEL_APIS = ["openai-completions", "anthropic-messages"] as const;
 export const LOCAL_PROVIDER_ID = "local";
