@@ -1,9 +1,13 @@
-import { createRequire } from "node:module";
-import type Docker from "dockerode";
+import type { Duplex } from "node:stream";
+import {
+  type ContainerCreateOptions,
+  createDockerApi,
+  type DockerApiOptions,
+  dockerPathPart,
+} from "./docker-api";
 import { ENGINE_FIX, IMAGE_FIX, sandboxErrors } from "./errors";
 
-/** The Docker Engine API version the sandbox speaks: Debian 12's engine 20.10 tops out at 1.41. */
-export const DOCKER_API_VERSION = "v1.41";
+export { DOCKER_API_VERSION } from "./docker-api";
 
 /** One container as the manager sees it. */
 export interface EngineContainer {
@@ -38,7 +42,7 @@ export interface SandboxEngine {
   ping(): Promise<void>;
   hasImage(image: string): Promise<boolean>;
   /** Creates a container; returns its id. */
-  createContainer(options: Docker.ContainerCreateOptions & { name: string }): Promise<string>;
+  createContainer(options: ContainerCreateOptions): Promise<string>;
   startContainer(id: string): Promise<void>;
   inspectContainer(idOrName: string): Promise<EngineContainer | undefined>;
   /** Containers (running or not) carrying every given label. */
@@ -54,12 +58,8 @@ export interface SandboxEngine {
   ): Promise<{ exitCode: number | null }>;
 }
 
-export interface DockerEngineOptions {
-  /** Default `/var/run/docker.sock`. */
-  readonly socketPath?: string;
-  /** A preconfigured client (tests, remote engines); must speak API 1.41. */
-  readonly docker?: Docker;
-}
+/** `socketPath` (default `/var/run/docker.sock`) and `requestTimeoutMs` (default 30 s). */
+export type DockerEngineOptions = DockerApiOptions;
 
 /** How many times (20 ms apart) to re-read an exec whose stream ended before its exit code. */
 const EXIT_CODE_POLLS = 25;
@@ -105,33 +105,21 @@ function toContainer(
   id: string,
   name: string,
   running: boolean,
-  labels: Record<string, string> | undefined,
+  labels: Record<string, string> | null | undefined,
   createdAt: number,
 ): EngineContainer {
   return { id, name: name.replace(/^\//, ""), running, labels: labels ?? {}, createdAt };
 }
 
-/**
- * dockerode (and its ssh2/protobufjs graph) is loaded on the first real engine, not at import:
- * importing `@claw/sandbox` for its config schema or pure decisions must stay cheap (CLI startup).
- */
-function loadDockerode(): typeof Docker {
-  return createRequire(import.meta.url)("dockerode") as typeof Docker;
-}
-
-/** The real engine, through dockerode over the local socket, pinned to API 1.41. */
+/** The real engine, over the local socket (see docker-api.ts), pinned to API 1.41. */
 export function createDockerEngine(options: DockerEngineOptions = {}): SandboxEngine {
-  const docker =
-    options.docker ??
-    new (loadDockerode())({
-      socketPath: options.socketPath ?? "/var/run/docker.sock",
-      version: DOCKER_API_VERSION,
-    });
+  const api = createDockerApi(options);
+  const container = (id: string) => `/containers/${dockerPathPart(id)}`;
 
   return {
     async ping() {
       try {
-        await docker.ping();
+        await api.call({ method: "GET", path: "/_ping", action: "ping" });
       } catch (error) {
         throw sandboxErrors.error(
           "SANDBOX_UNAVAILABLE",
@@ -142,7 +130,11 @@ export function createDockerEngine(options: DockerEngineOptions = {}): SandboxEn
     },
     async hasImage(image) {
       try {
-        await docker.getImage(image).inspect();
+        await api.call({
+          method: "GET",
+          path: `/images/${dockerPathPart(image)}/json`,
+          action: "inspect image",
+        });
         return true;
       } catch (error) {
         if (statusOf(error) === 404) return false;
@@ -150,9 +142,19 @@ export function createDockerEngine(options: DockerEngineOptions = {}): SandboxEn
       }
     },
     async createContainer(createOptions) {
+      const { name, ...body } = createOptions;
       try {
-        const container = await docker.createContainer(createOptions);
-        return container.id;
+        const created = await api.call<{ Id?: unknown }>({
+          method: "POST",
+          path: "/containers/create",
+          query: { name: dockerPathPart(name) },
+          body,
+          action: "create container",
+        });
+        if (typeof created?.Id !== "string") {
+          throw new Error("the engine answered without a container id");
+        }
+        return created.Id;
       } catch (error) {
         if (statusOf(error) === 404) {
           throw sandboxErrors.error(
@@ -161,12 +163,16 @@ export function createDockerEngine(options: DockerEngineOptions = {}): SandboxEn
             { cause: error },
           );
         }
-        throw engineError(`create container ${createOptions.name}`, error);
+        throw engineError(`create container ${name}`, error);
       }
     },
     async startContainer(id) {
       try {
-        await docker.getContainer(id).start();
+        await api.call({
+          method: "POST",
+          path: `${container(id)}/start`,
+          action: "start container",
+        });
       } catch (error) {
         if (statusOf(error) === 304) return;
         throw engineError(`start container ${id.slice(0, 12)}`, error);
@@ -174,12 +180,16 @@ export function createDockerEngine(options: DockerEngineOptions = {}): SandboxEn
     },
     async inspectContainer(idOrName) {
       try {
-        const info = await docker.getContainer(idOrName).inspect();
+        const info = await api.call<InspectAnswer>({
+          method: "GET",
+          path: `${container(idOrName)}/json`,
+          action: "inspect container",
+        });
         return toContainer(
           info.Id,
           info.Name,
-          info.State.Running,
-          info.Config.Labels,
+          info.State?.Running === true,
+          info.Config?.Labels,
           Date.parse(info.Created),
         );
       } catch (error) {
@@ -189,12 +199,25 @@ export function createDockerEngine(options: DockerEngineOptions = {}): SandboxEn
     },
     async listContainers(labels) {
       try {
-        const list = await docker.listContainers({
-          all: true,
-          filters: { label: Object.entries(labels).map(([k, v]) => `${k}=${v}`) },
+        const list = await api.call<ListAnswer[]>({
+          method: "GET",
+          path: "/containers/json",
+          query: {
+            all: "1",
+            filters: JSON.stringify({
+              label: Object.entries(labels).map(([k, v]) => `${k}=${v}`),
+            }),
+          },
+          action: "list containers",
         });
         return list.map((c) =>
-          toContainer(c.Id, c.Names[0] ?? c.Id, c.State === "running", c.Labels, c.Created * 1000),
+          toContainer(
+            c.Id,
+            c.Names?.[0] ?? c.Id,
+            c.State === "running",
+            c.Labels,
+            c.Created * 1000,
+          ),
         );
       } catch (error) {
         throw engineError("list containers", error);
@@ -202,7 +225,12 @@ export function createDockerEngine(options: DockerEngineOptions = {}): SandboxEn
     },
     async removeContainer(id) {
       try {
-        await docker.getContainer(id).remove({ force: true, v: true });
+        await api.call({
+          method: "DELETE",
+          path: container(id),
+          query: { force: "1", v: "1" },
+          action: "remove container",
+        });
       } catch (error) {
         // 404: already gone; 409: removal already in progress.
         if (statusOf(error) === 404 || statusOf(error) === 409) return;
@@ -210,22 +238,35 @@ export function createDockerEngine(options: DockerEngineOptions = {}): SandboxEn
       }
     },
     async exec(id, request, sinks, signal) {
-      let exec: Docker.Exec;
-      let stream: NodeJS.ReadWriteStream;
+      let execId: string;
+      let stream: Duplex;
       const withStdin = request.stdin !== undefined;
       try {
-        exec = await docker.getContainer(id).exec({
-          Cmd: [...request.argv],
-          Env: [...request.env],
-          WorkingDir: request.cwd,
-          User: request.user,
-          AttachStdin: withStdin,
-          AttachStdout: true,
-          AttachStderr: true,
-          Tty: false,
-          Privileged: false,
+        const created = await api.call<{ Id?: unknown }>({
+          method: "POST",
+          path: `${container(id)}/exec`,
+          body: {
+            Cmd: [...request.argv],
+            Env: [...request.env],
+            WorkingDir: request.cwd,
+            User: request.user,
+            AttachStdin: withStdin,
+            AttachStdout: true,
+            AttachStderr: true,
+            Tty: false,
+            Privileged: false,
+          },
+          action: "create exec",
         });
-        stream = (await exec.start({ hijack: true, stdin: withStdin })) as NodeJS.ReadWriteStream;
+        if (typeof created?.Id !== "string") {
+          throw new Error("the engine answered without an exec id");
+        }
+        execId = dockerPathPart(created.Id);
+        stream = await api.hijack({
+          path: `/exec/${execId}/start`,
+          body: { Detach: false, Tty: false },
+          action: "start exec",
+        });
       } catch (error) {
         throw engineError(`run a command in container ${id.slice(0, 12)}`, error);
       }
@@ -240,7 +281,7 @@ export function createDockerEngine(options: DockerEngineOptions = {}): SandboxEn
           resolve();
         };
         const onAbort = () => {
-          (stream as unknown as { destroy?: () => void }).destroy?.();
+          stream.destroy();
           finish();
         };
         stream.on("end", finish);
@@ -249,15 +290,23 @@ export function createDockerEngine(options: DockerEngineOptions = {}): SandboxEn
         if (signal?.aborted) onAbort();
         else signal?.addEventListener("abort", onAbort, { once: true });
         if (withStdin) {
+          // Then half-close: the process sees end of input, its output keeps flowing.
           stream.write(Buffer.from(request.stdin as Uint8Array));
           stream.end();
         }
       });
+      stream.destroy();
       try {
         // The stream can end a moment before the engine records the exit code: poll briefly.
         for (let attempt = 0; ; attempt++) {
-          const info = await exec.inspect();
-          if (!info.Running) return { exitCode: info.ExitCode };
+          const info = await api.call<{ Running?: unknown; ExitCode?: unknown }>({
+            method: "GET",
+            path: `/exec/${execId}/json`,
+            action: "inspect exec",
+          });
+          if (info.Running !== true) {
+            return { exitCode: typeof info.ExitCode === "number" ? info.ExitCode : null };
+          }
           if (signal?.aborted || attempt >= EXIT_CODE_POLLS) return { exitCode: null };
           await new Promise((resolve) => setTimeout(resolve, 20));
         }
@@ -266,6 +315,22 @@ export function createDockerEngine(options: DockerEngineOptions = {}): SandboxEn
       }
     },
   };
+}
+
+interface InspectAnswer {
+  readonly Id: string;
+  readonly Name: string;
+  readonly Created: string;
+  readonly State?: { readonly Running?: boolean };
+  readonly Config?: { readonly Labels?: Record<string, string> | null };
+}
+
+interface ListAnswer {
+  readonly Id: string;
+  readonly Names?: string[];
+  readonly State?: string;
+  readonly Labels?: Record<string, string>;
+  readonly Created: number;
 }
 
 /**

@@ -32,6 +32,11 @@ export {
 } from "./config";
 export { decideSandboxFor, type SandboxAgent, type SandboxDecision } from "./decide";
 export {
+  type ContainerCreateOptions,
+  DockerApiError,
+  type HostConfig,
+} from "./docker-api";
+export {
   createDockerEngine,
   DOCKER_API_VERSION,
   type DockerEngineOptions,

@@ -1,7 +1,7 @@
 import { posix } from "node:path";
-import type Docker from "dockerode";
 import { parseBind } from "./binds";
 import type { ResolvedSandboxConfig, WorkspaceAccess } from "./config";
+import type { ContainerCreateOptions, HostConfig } from "./docker-api";
 import { sandboxErrors } from "./errors";
 import { configHash, containerNameFor } from "./naming";
 
@@ -39,14 +39,14 @@ export interface SandboxMount {
   readonly origin: "scope-workspace" | "agent-workspace" | "config";
 }
 
-/** What `buildContainerSpec` returns: the dockerode create options and what they were built from. */
+/** What `buildContainerSpec` returns: the engine create options and what they were built from. */
 export interface ContainerSpec {
   readonly name: string;
   readonly configHash: string;
   readonly mounts: readonly SandboxMount[];
   /** The host dir to create (0700, owned by the container user) before the container starts. */
   readonly scopeWorkspaceDir: string | undefined;
-  readonly options: Docker.ContainerCreateOptions & { name: string };
+  readonly options: ContainerCreateOptions;
 }
 
 /** The `claw.owner` label of a state dir's containers. */
@@ -181,7 +181,7 @@ export function buildContainerSpec(
     securityOpt.push(`seccomp=${paths.seccompProfileJson}`);
   }
   if (docker.apparmorProfile !== undefined) securityOpt.push(`apparmor=${docker.apparmorProfile}`);
-  const hostConfig: Docker.HostConfig = {
+  const hostConfig: HostConfig = {
     ReadonlyRootfs: docker.readOnlyRoot,
     Tmpfs: Object.fromEntries(docker.tmpfs.map((path) => [path, tmpfsOptions(config)])),
     NetworkMode: docker.network,

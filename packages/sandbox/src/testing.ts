@@ -1,4 +1,4 @@
-import type Docker from "dockerode";
+import type { ContainerCreateOptions } from "./docker-api";
 import type { EngineContainer, EngineExecRequest, SandboxEngine } from "./engine";
 import { ENGINE_FIX, sandboxErrors } from "./errors";
 
@@ -10,10 +10,7 @@ export interface FakeExecOutcome {
 
 export interface FakeSandboxEngine extends SandboxEngine {
   /** The containers the fake holds, by id, with the options they were created with. */
-  readonly containers: ReadonlyMap<
-    string,
-    EngineContainer & { options: Docker.ContainerCreateOptions }
-  >;
+  readonly containers: ReadonlyMap<string, EngineContainer & { options: ContainerCreateOptions }>;
   /** Every exec request, in order. */
   readonly execs: readonly { containerId: string; request: EngineExecRequest }[];
   /** Makes every call fail like an engine that does not answer (or answer again with false). */
@@ -36,10 +33,7 @@ export interface FakeEngineOptions {
  * runs nothing; use the real engine (`createDockerEngine`) for anything about isolation.
  */
 export function createFakeSandboxEngine(options: FakeEngineOptions = {}): FakeSandboxEngine {
-  const containers = new Map<
-    string,
-    EngineContainer & { options: Docker.ContainerCreateOptions }
-  >();
+  const containers = new Map<string, EngineContainer & { options: ContainerCreateOptions }>();
   const execs: { containerId: string; request: EngineExecRequest }[] = [];
   let unavailable = false;
   let counter = 0;
@@ -64,7 +58,7 @@ export function createFakeSandboxEngine(options: FakeEngineOptions = {}): FakeSa
     },
     addContainer(container) {
       const id = container.id ?? nextId();
-      containers.set(id, { ...container, id, options: {} });
+      containers.set(id, { ...container, id, options: { name: container.name, Image: "" } });
       return id;
     },
     async ping() {

@@ -14,6 +14,7 @@ import {
   BOOKWORM,
   BUSYBOX,
   createEngineFixture,
+  DOCKER_SOCKET,
   type EngineFixture,
   requireDockerEngine,
 } from "../helpers/engine";
@@ -163,7 +164,7 @@ describe.skipIf(!engine.run)(`sandbox manager on the real engine${engine.label}`
     // A restart that also lost the registry: only the labels are left.
     await rm(join(fixture.stateDir, "sandbox", "containers.json"));
     const restarted = createSandboxManager({
-      docker: createDockerEngine({ docker: fixture.docker }),
+      docker: createDockerEngine({ socketPath: DOCKER_SOCKET }),
       stateDir: fixture.stateDir,
       homeDir: "/root",
       clock: systemClock,

@@ -16,7 +16,7 @@ import { checkDockerEngineForTests } from "../../src/testing";
 
 export const BUSYBOX = "claw-sandbox:busybox";
 /** Override to point the engine tests elsewhere (e.g. at a dead socket, to see the skip/fail path). */
-const SOCKET = process.env.CLAW_TEST_DOCKER_SOCKET ?? "/var/run/docker.sock";
+export const DOCKER_SOCKET = process.env.CLAW_TEST_DOCKER_SOCKET ?? "/var/run/docker.sock";
 export const BOOKWORM = "claw-sandbox:bookworm";
 
 export interface EngineStatus {
@@ -36,7 +36,11 @@ export interface EngineStatus {
 export async function requireDockerEngine(
   images: readonly string[] = [BUSYBOX],
 ): Promise<EngineStatus> {
-  const check = await checkDockerEngineForTests({ env: process.env, socketPath: SOCKET, images });
+  const check = await checkDockerEngineForTests({
+    env: process.env,
+    socketPath: DOCKER_SOCKET,
+    images,
+  });
   if (check.mustFail) {
     it("has a Docker engine and the sandbox images (CI=true: never skipped)", () => {
       throw new Error(`The sandbox engine tests need a Docker engine: ${check.reason}`);
@@ -64,9 +68,9 @@ export async function createEngineFixture(
   options: { busyWindowMs?: number; homeDir?: string } = {},
 ): Promise<EngineFixture> {
   const stateDir = await mkdtemp(join(tmpdir(), "claw-sbx-engine-"));
-  const docker = new Docker({ socketPath: SOCKET, version: DOCKER_API_VERSION });
+  const docker = new Docker({ socketPath: DOCKER_SOCKET, version: DOCKER_API_VERSION });
   const manager = createSandboxManager({
-    docker: createDockerEngine({ docker }),
+    docker: createDockerEngine({ socketPath: DOCKER_SOCKET }),
     stateDir,
     homeDir: options.homeDir ?? "/root",
     clock: systemClock,

@@ -4,7 +4,12 @@ import { networkInterfaces, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDockerEngine, type SandboxHandle, sandboxConfigSchema } from "../../src/index";
-import { createEngineFixture, type EngineFixture, requireDockerEngine } from "../helpers/engine";
+import {
+  createEngineFixture,
+  DOCKER_SOCKET,
+  type EngineFixture,
+  requireDockerEngine,
+} from "../helpers/engine";
 
 const engine = await requireDockerEngine();
 
@@ -108,7 +113,7 @@ describe.skipIf(!engine.run)(`escape attempts in a real container${engine.label}
 
   it("cannot chown a root file or open a raw socket, even as root inside the container", async () => {
     let out = "";
-    const docker = createDockerEngine({ docker: fixture.docker });
+    const docker = createDockerEngine({ socketPath: DOCKER_SOCKET });
     await docker.exec(
       handle.containerId,
       {
