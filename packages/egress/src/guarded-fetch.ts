@@ -355,39 +355,50 @@ export function createGuardedFetch(options: GuardedFetchOptions = {}): GuardedFe
     );
   }
 
-  // undici is loaded when a guarded fetch is created, not at import: importing `@claw/egress` for
-  // its config schema or pure decisions must stay cheap (CLI startup).
-  const { Agent: UndiciAgent } = createRequire(import.meta.url)("undici") as {
-    Agent: typeof Agent;
+  // undici (≈ 20 MB of RSS, 70 ms) is loaded at the first request, not at import nor when the
+  // guarded fetch is created: the gateway creates one at startup and may never fetch.
+  let agent: Agent | undefined;
+  let closed = false;
+  const getAgent = (): Agent => {
+    if (closed) {
+      throw egressErrors.error("EGRESS_ABORTED", "This guarded fetch was closed.");
+    }
+    agent ??= createAgent();
+    return agent;
   };
-  const agent = new UndiciAgent({
-    keepAliveTimeout: 4_000,
-    connections: 32,
-    connect: (connectOptions, callback) => {
-      const signal = AbortSignal.timeout(connectTimeoutMs);
-      const authority =
-        connectOptions.host ??
-        (connectOptions.hostname.includes(":")
-          ? `[${connectOptions.hostname}]:${connectOptions.port}`
-          : `${connectOptions.hostname}:${connectOptions.port}`);
-      openConnection(connectOptions.protocol, authority, signal).then(
-        (socket) => callback(null, socket),
-        (error: unknown) => {
-          const wrapped = isClawError(error)
-            ? error
-            : signal.aborted
-              ? egressErrors.error(
-                  "EGRESS_TIMEOUT",
-                  `Connecting took longer than ${connectTimeoutMs} ms.`,
-                )
-              : egressErrors.error("EGRESS_CONNECT_FAILED", "The connection failed.", {
-                  cause: error,
-                });
-          callback(wrapped, null);
-        },
-      );
-    },
-  });
+  const createAgent = (): Agent => {
+    const { Agent: UndiciAgent } = createRequire(import.meta.url)("undici") as {
+      Agent: typeof Agent;
+    };
+    return new UndiciAgent({
+      keepAliveTimeout: 4_000,
+      connections: 32,
+      connect: (connectOptions, callback) => {
+        const signal = AbortSignal.timeout(connectTimeoutMs);
+        const authority =
+          connectOptions.host ??
+          (connectOptions.hostname.includes(":")
+            ? `[${connectOptions.hostname}]:${connectOptions.port}`
+            : `${connectOptions.hostname}:${connectOptions.port}`);
+        openConnection(connectOptions.protocol, authority, signal).then(
+          (socket) => callback(null, socket),
+          (error: unknown) => {
+            const wrapped = isClawError(error)
+              ? error
+              : signal.aborted
+                ? egressErrors.error(
+                    "EGRESS_TIMEOUT",
+                    `Connecting took longer than ${connectTimeoutMs} ms.`,
+                  )
+                : egressErrors.error("EGRESS_CONNECT_FAILED", "The connection failed.", {
+                    cause: error,
+                  });
+            callback(wrapped, null);
+          },
+        );
+      },
+    });
+  };
 
   async function readBody(
     body: Dispatcher.ResponseData["body"],
@@ -504,7 +515,7 @@ export function createGuardedFetch(options: GuardedFetchOptions = {}): GuardedFe
     let privateNetwork: GuardedFetchResult["privateNetwork"];
 
     for (;;) {
-      const response = await agent.request({
+      const response = await getAgent().request({
         origin: originOf(target.url),
         path: `${target.url.pathname}${target.url.search}`,
         method,
@@ -696,6 +707,9 @@ export function createGuardedFetch(options: GuardedFetchOptions = {}): GuardedFe
   return Object.assign(guardedFetch, {
     config,
     policy,
-    close: () => agent.close(),
+    close: async () => {
+      closed = true;
+      await agent?.close();
+    },
   });
 }

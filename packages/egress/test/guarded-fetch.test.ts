@@ -204,6 +204,18 @@ describe("content", () => {
   });
 });
 
+describe("lifecycle", () => {
+  it("closes without ever having fetched, and refuses to fetch once closed", async () => {
+    const unused = guarded().fetch;
+    await unused.close();
+    const used = guarded().fetch;
+    expect((await used(`${a.origin}/json`)).status).toBe(200);
+    await used.close();
+    expect(await codeOf(used(`${a.origin}/json`))).toBe("EGRESS_ABORTED");
+    expect(await codeOf(unused(`${a.origin}/json`))).toBe("EGRESS_ABORTED");
+  });
+});
+
 describe("limits", () => {
   it("refuses a response whose declared length exceeds maxResponseBytes", async () => {
     const { fetch } = guarded({ maxResponseBytes: 32 * 1024 });
