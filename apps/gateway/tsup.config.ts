@@ -1,7 +1,8 @@
 import { defineConfig } from "tsup";
 
 export default defineConfig({
-  entry: ["src/main.ts", "src/commands/*.ts"],
+  // The commands' work modules (loaded on demand); their *.cli.ts declarations go into main.js.
+  entry: ["src/main.ts", "src/commands/*.ts", "!src/commands/*.cli.ts"],
   format: ["esm"],
   dts: false,
   clean: true,

@@ -1,7 +1,7 @@
 import { defineConfig } from "tsup";
 
 export default defineConfig({
-  entry: ["src/index.ts", "src/client.ts", "src/testing.ts"],
+  entry: ["src/index.ts", "src/client.ts", "src/testing.ts", "src/config-schema.ts"],
   format: ["esm"],
   dts: true,
   clean: true,

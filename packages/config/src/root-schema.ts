@@ -1,9 +1,12 @@
 /**
  * The root config schema, assembled from the section schemas each package owns.
  *
- * ADDING A SECTION: one import and one line in the matching table below — nothing else. Keep each
- * table alphabetical. The section schema must be strict and apply its own defaults (`.prefault({})`
- * for objects), so a missing section validates to its hardened default. Re-read this file right
+ * ADDING A SECTION: one import and one line in the matching table below — nothing else. Import a
+ * package's schemas from its `/config` subpath (its schemas and pure config checks only): the
+ * package index would put the whole package — fetch clients, engines, their node builtins — on
+ * the load path of every command that reads the config. Keep each table alphabetical. The section
+ * schema must be strict and apply its own defaults (`.prefault({})` for objects), so a missing
+ * section validates to its hardened default. Re-read this file right
  * before editing it: every package edits it.
  *
  * Sections and their owners (see the README's table):
@@ -12,16 +15,16 @@
  *   agents.defaults: sandbox (@claw/sandbox)
  *   agents.list[]: tools (@claw/tool-policy), sandbox (@claw/sandbox), groupChat (@claw/channels-core)
  */
-import { gatewayConfigSchema } from "@claw/auth";
+import { gatewayConfigSchema } from "@claw/auth/config";
 import {
   bindingsConfigSchema,
   channelsConfigSchema,
   groupChatConfigSchema,
   sessionConfigSchema,
-} from "@claw/channels-core";
-import { webToolsConfigSchema } from "@claw/egress";
-import { agentSandboxConfigSchema, sandboxConfigSchema } from "@claw/sandbox";
-import { agentToolsConfigSchema, toolsConfigObjectSchema } from "@claw/tool-policy";
+} from "@claw/channels-core/config";
+import { webToolsConfigSchema } from "@claw/egress/config";
+import { agentSandboxConfigSchema, sandboxConfigSchema } from "@claw/sandbox/config";
+import { agentToolsConfigSchema, toolsConfigObjectSchema } from "@claw/tool-policy/config";
 import * as z from "zod";
 import { createAgentsConfigSchema } from "./sections/agents";
 import { hooksConfigSchema } from "./sections/hooks";

@@ -5,7 +5,7 @@ import {
   listDangerousSandboxSettings,
   type ResolvedSandboxConfig,
   type SandboxConfigOverride,
-} from "@claw/sandbox";
+} from "@claw/sandbox/config";
 import { compileToolPolicy, type ToolScope } from "@claw/tool-policy";
 import { isSecretFieldName } from "../redact";
 import { type AuditFinding, finding, type Severity } from "./types";
