@@ -61,8 +61,17 @@ import {
 import { loadScript, type Script } from "../providers/scripted";
 import type { ChatMessage, ToolCallRequest, ToolSpec } from "../providers/types";
 import { FS_TOOLS } from "../tools/fs-tools";
+import type { ProcessArgs } from "../tools/runtime-tools";
 import { createRuntimeTools } from "../tools/runtime-tools";
 import type { AgentTool, ToolEnv, ToolOutput } from "../tools/types";
+import {
+  BACKGROUND_TIMEOUT_MS,
+  createBackgroundProcesses,
+  hostLauncher,
+  OUTPUT_TAIL_BYTES,
+  type ProcessInfo,
+  type ProcessOutput,
+} from "./background";
 import { runtimeErrors } from "./errors";
 import { decideSessionAccess, type SessionAccessMode } from "./session-access";
 import { createSessionQueue } from "./session-queue";
@@ -360,43 +369,124 @@ export async function createAgentRuntime(deps: AgentRuntimeDeps): Promise<AgentR
       );
     });
 
+  const processes = createBackgroundProcesses({
+    clock,
+    random,
+    redactor,
+    secrets: deps.redactSecrets ?? [],
+    patternHoldChars: config.logging.redactSensitive === "off" ? 0 : DEFAULT_STREAM_PATTERN_HOLD,
+  });
+  /** Background start and kill are security events of the same type as a foreground exec. */
+  const processEvent = (
+    env: Pick<ToolEnv, "agentId" | "sessionKey">,
+    info: ProcessInfo,
+    action: "start" | "kill",
+    extra: Record<string, unknown> = {},
+  ) =>
+    security({
+      type: info.host === "gateway" ? "elevated.use" : "sandbox.exec",
+      data: {
+        agentId: env.agentId,
+        sessionKey: env.sessionKey,
+        ...(info.host === "gateway" ? { host: "gateway" } : {}),
+        background: true,
+        action,
+        processId: info.id,
+        ...extra,
+      },
+    });
+  const started = (info: ProcessInfo): ToolOutput => ({
+    text: `Started background process ${info.id} (${info.host === "gateway" ? "gateway host" : "sandbox"}): ${info.command}\nRead its output with process poll, stop it with process kill.`,
+  });
+  const processText = (output: ProcessOutput): string =>
+    `${JSON.stringify(output.info)}${output.stdout === "" ? "" : `\n[stdout]\n${output.stdout}`}${output.stderr === "" ? "" : `\n[stderr]\n${output.stderr}`}`;
+
   const services = {
     async exec(
       env: ToolEnv,
       command: string,
-      options: { elevated: boolean; timeoutMs?: number | undefined },
+      options: { elevated: boolean; background: boolean; timeoutMs?: number | undefined },
     ): Promise<ToolOutput> {
       const scope = scopes.get(env.sessionKey) as CallScope;
       if (!env.sandboxed || options.elevated) {
+        if (options.background) {
+          const info = processes.start(
+            env,
+            command,
+            "gateway",
+            hostLauncher(command, env.workspace, options.timeoutMs ?? BACKGROUND_TIMEOUT_MS),
+          );
+          await processEvent(env, info, "start");
+          return started(info);
+        }
         await security({
           type: "elevated.use",
           data: { agentId: env.agentId, sessionKey: env.sessionKey, host: "gateway" },
         });
         return runHost(command, env.workspace, options.timeoutMs ?? HOST_EXEC_TIMEOUT_MS);
       }
-      if (deps.sandbox === undefined) {
+      const sandbox = deps.sandbox;
+      if (sandbox === undefined) {
         return {
           text: "exec is unavailable: this gateway has no sandbox engine configured.",
           isError: true,
         };
       }
       const sbx = scope.agent.sandbox;
-      const handle = await deps.sandbox.ensure({
+      const handle = await sandbox.ensure({
         scopeKey: scopeKeyFor(sbx.scope, env.agentId, env.sessionKey),
         agentId: env.agentId,
         config: sbx,
         agentWorkspace: env.workspace,
       });
+      if (options.background) {
+        const info = processes.start(env, command, "sandbox", async ({ signal, onOutput }) => {
+          const result = await sandbox.exec(handle, {
+            shell: command,
+            timeoutMs: options.timeoutMs ?? BACKGROUND_TIMEOUT_MS,
+            // The process keeps its own tail; the result's copy only needs to be small.
+            maxOutputBytes: OUTPUT_TAIL_BYTES,
+            signal,
+            onOutput,
+          });
+          return {
+            state: result.aborted ? "killed" : result.timedOut ? "timed-out" : "exited",
+            exitCode: result.exitCode,
+          };
+        });
+        await processEvent(env, info, "start", { container: handle.name });
+        return started(info);
+      }
       await security({
         type: "sandbox.exec",
         data: { agentId: env.agentId, sessionKey: env.sessionKey, container: handle.name },
       });
-      const result = await deps.sandbox.exec(handle, {
+      const result = await sandbox.exec(handle, {
         shell: command,
         ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
       });
       const text = `${result.stdout}${result.stderr === "" ? "" : `\n[stderr]\n${result.stderr}`}${result.timedOut ? "\n[timed out]" : ""}\n[exit ${result.exitCode ?? "killed"}]`;
       return { text, isError: result.exitCode !== 0 };
+    },
+    async process(env: ToolEnv, args: ProcessArgs): Promise<ToolOutput> {
+      if (args.action === "list") return { text: JSON.stringify(processes.list(env.sessionKey)) };
+      // The same answer for a missing id and another session's: ids are never confirmed across sessions.
+      const missing: ToolOutput = { text: `No such process: ${args.id}.`, isError: true };
+      if (args.action === "poll") {
+        const output = processes.poll(env.sessionKey, args.id);
+        return output === undefined ? missing : { text: processText(output) };
+      }
+      if (args.action === "log") {
+        const output = processes.log(env.sessionKey, args.id, args.tailBytes ?? OUTPUT_TAIL_BYTES);
+        return output === undefined ? missing : { text: processText(output) };
+      }
+      const wasRunning = processes
+        .list(env.sessionKey)
+        .some((p) => p.id === args.id && p.state === "running");
+      const info = await processes.kill(env.sessionKey, args.id);
+      if (info === undefined) return missing;
+      if (wasRunning) await processEvent(env, info, "kill", { state: info.state });
+      return { text: JSON.stringify(info) };
     },
     async fetchWeb(env: ToolEnv, url: string) {
       const result = await guardedFetch(url);
@@ -1095,6 +1185,9 @@ export async function createAgentRuntime(deps: AgentRuntimeDeps): Promise<AgentR
       closed = true;
       unsubscribeApprovals();
       for (const abort of [...waits]) abort();
+      for (const { owner, info } of await processes.close()) {
+        await processEvent(owner, info, "kill", { reason: "shutdown", state: info.state });
+      }
       listeners.clear();
       if (deps.guardedFetch === undefined) await guardedFetch.close();
     },

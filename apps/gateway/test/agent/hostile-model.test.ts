@@ -2,15 +2,14 @@ import { readFile, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { systemClock } from "@claw/core";
 import { createGuardedFetch } from "@claw/egress";
-import { createDockerEngine, createSandboxManager, type SandboxManager } from "@claw/sandbox";
+import type { SandboxManager } from "@claw/sandbox";
 import { statePaths } from "@claw/state";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { RuntimeEvent } from "../../src/agent/runtime";
 import type { ScriptedProvider } from "../../src/providers/scripted";
 import type { ChatMessage } from "../../src/providers/types";
-import { BUSYBOX, engineSocket, requireDockerEngine } from "./engine";
+import { BUSYBOX, createEngineManager, requireDockerEngine } from "./engine";
 import {
   anthropicStream,
   type FakeModelServer,
@@ -459,12 +458,7 @@ describe.skipIf(!engine.run)(
           { reply: "ran" },
         ],
         sandbox: (stateDir) => {
-          manager = createSandboxManager({
-            docker: createDockerEngine({ socketPath: engineSocket }),
-            stateDir,
-            homeDir: stateDir,
-            clock: systemClock,
-          });
+          manager = createEngineManager(stateDir);
           return manager;
         },
       });
