@@ -141,12 +141,17 @@ export type InboundOutcome =
   | { readonly action: "pair"; readonly reason: string; readonly codeSent: boolean }
   | { readonly action: "drop"; readonly reason: string; readonly rule: string };
 
+/**
+ * `owner`: the webchat client whose `chat.send` started the run (its `clientId`); undefined for turns
+ * from channels and hooks. The server routes on it and never sends it to clients.
+ */
 export type RuntimeEvent =
   | {
       readonly type: "chat.delta";
       readonly runId: string;
       readonly sessionKey: string;
       readonly text: string;
+      readonly owner?: string | undefined;
     }
   | {
       readonly type: "chat.final";
@@ -154,8 +159,14 @@ export type RuntimeEvent =
       readonly sessionKey: string;
       readonly text: string;
       readonly error?: { readonly code: string; readonly message: string } | undefined;
+      readonly owner?: string | undefined;
     }
-  | { readonly type: "chat.message"; readonly sessionKey: string; readonly text: string }
+  | {
+      readonly type: "chat.message";
+      readonly sessionKey: string;
+      readonly text: string;
+      readonly owner?: string | undefined;
+    }
   | ApprovalEvent;
 
 export interface ChatSendParams {
@@ -603,9 +614,11 @@ export async function createAgentRuntime(deps: AgentRuntimeDeps): Promise<AgentR
   const tools: readonly AgentTool[] = [...FS_TOOLS, ...createRuntimeTools(services)];
   const toolByName = new Map(tools.map((t) => [t.name, t]));
 
+  const ownerOf = (route: Route) => (route.channel === WEBCHAT_CHANNEL ? route.chatId : undefined);
+
   const deliver = async (route: Route, sessionKey: string, text: string): Promise<void> => {
     if (route.channel === WEBCHAT_CHANNEL) {
-      emit({ type: "chat.message", sessionKey, text });
+      emit({ type: "chat.message", sessionKey, text, owner: ownerOf(route) });
       return;
     }
     const adapter = adapters.get(route.channel);
@@ -891,7 +904,8 @@ export async function createAgentRuntime(deps: AgentRuntimeDeps): Promise<AgentR
           patternHoldChars: streamPatternHold,
         });
         const emitDelta = (text: string) => {
-          if (text !== "") emit({ type: "chat.delta", runId, sessionKey, text });
+          if (text !== "")
+            emit({ type: "chat.delta", runId, sessionKey, text, owner: ownerOf(route) });
         };
         let response: Awaited<ReturnType<typeof model.provider.complete>>;
         try {
@@ -983,6 +997,7 @@ export async function createAgentRuntime(deps: AgentRuntimeDeps): Promise<AgentR
       sessionKey,
       text: finalText,
       ...(failure ? { error: failure } : {}),
+      owner: ownerOf(route),
     });
     return { runId, sessionKey, text: finalText, ...(failure ? { error: failure } : {}) };
   };
