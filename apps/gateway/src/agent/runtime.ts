@@ -111,7 +111,7 @@ export interface AgentRuntimeDeps {
   readonly guardedFetch?: GuardedFetch | undefined;
   /** Default: the file `models.scripted.script`, if set. */
   readonly script?: Script | undefined;
-  /** Default `self`: see session-access.ts. */
+  /** Overrides `tools.sessions.access` (tests); see session-access.ts. */
   readonly sessionAccess?: SessionAccessMode | undefined;
   /** PATH used to resolve binaries for the exec allowlist; default /usr/local/bin:/usr/bin:/bin. */
   readonly execPath?: string | undefined;
@@ -265,7 +265,7 @@ export async function createAgentRuntime(deps: AgentRuntimeDeps): Promise<AgentR
     agents: config.agents.list,
   });
   const guardedFetch = deps.guardedFetch ?? createGuardedFetch({ config: config.tools.web.fetch });
-  const sessionAccess = deps.sessionAccess ?? "self";
+  const sessionAccess: SessionAccessMode = deps.sessionAccess ?? config.tools.sessions.access;
   const adapters = new Map((deps.adapters ?? []).map((a) => [a.id, a]));
   const dedupe = createMessageDedupe({ clock });
   const queue = createSessionQueue({ maxPerKey: loop.maxQueuePerSession });

@@ -146,6 +146,34 @@ describe("a hostile scripted model", () => {
     }
   });
 
+  it("tools.sessions.access in the config decides what the session tools reach (default self)", async () => {
+    const seen: Record<string, string | undefined> = {};
+    for (const access of ["default", "agent"] as const) {
+      h = await createHarness({
+        config: {
+          channels: {
+            memory: {
+              dmPolicy: "open",
+              allowFrom: ["*"],
+              groupPolicy: "open",
+              requireMention: false,
+            },
+          },
+          ...(access === "default" ? {} : { tools: { sessions: { access } } }),
+        },
+        script: [{ reply: "hi g1" }, { tool: "sessions_list", args: {} }, { reply: "done" }],
+      });
+      await deliver(h, h.message("carol", "in g1", { group: "g1", mentioned: true }));
+      await deliver(h, h.message("carol", "in g2", { group: "g2", mentioned: true }));
+      seen[access] = toolResults(h)[0]?.content;
+      await h.cleanup();
+      h = undefined;
+    }
+    // self: only g2 itself; agent: g1 too (both group sessions of the agent).
+    expect(JSON.parse(seen.default as string)).toHaveLength(1);
+    expect(JSON.parse(seen.agent as string)).toHaveLength(2);
+  });
+
   it("a configured token in a tool result is redacted in what the model sees, the transcript and the log", async () => {
     h = await createHarness({
       config: { channels: open },
