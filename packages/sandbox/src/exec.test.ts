@@ -33,6 +33,8 @@ describe("prepareExec", () => {
       { argv: ["ls"], cwd: "relative" },
       { argv: ["ls"], timeoutMs: 0 },
       { argv: ["ls"], maxOutputBytes: 0 },
+      { argv: ["ls"], signal: { aborted: true } },
+      { argv: ["ls"], onOutput: "stdout" },
     ];
     for (const request of bad) {
       expect(() => prepareExec(request as never, config)).toThrow(

@@ -13,6 +13,13 @@ export type SandboxExecRequest = {
   readonly timeoutMs?: number | undefined;
   /** Per stream; default `exec.maxOutputBytes` of the config. */
   readonly maxOutputBytes?: number | undefined;
+  /** Aborting kills the command's whole process tree, exactly like a timeout; the result says `aborted`. */
+  readonly signal?: AbortSignal | undefined;
+  /**
+   * Streams the output as it arrives (the pid preamble excluded), besides the bounded result. A
+   * throwing callback is ignored: the command's fate never depends on it.
+   */
+  readonly onOutput?: ((stream: "stdout" | "stderr", chunk: Buffer) => void) | undefined;
 } & (
   | { readonly argv: readonly string[]; readonly shell?: undefined }
   | { readonly shell: string; readonly argv?: undefined }
@@ -27,7 +34,9 @@ export interface SandboxExecResult {
   readonly stderrTruncated: boolean;
   /** True when the timeout fired; the command and every process it started were killed. */
   readonly timedOut: boolean;
-  /** How a timed-out command was stopped: its process tree, or (when that failed) the whole container. */
+  /** True when the request's signal aborted it; the command and every process it started were killed. */
+  readonly aborted?: boolean;
+  /** How a timed-out or aborted command was stopped: its process tree, or (when that failed) the whole container. */
   readonly killed?: "process-tree" | "container";
 }
 
@@ -35,6 +44,8 @@ const MAX_STDIN_BYTES = 16 * 1024 * 1024;
 const MAX_ARGV_BYTES = 1024 * 1024;
 const PID_SENTINEL = "\u001eclaw-pid:";
 const KILL_GRACE_MS = 5_000;
+/** How long a kill waits for the command's pid (printed first thing) before it stops the container instead. */
+const PID_WAIT_MS = 2_000;
 
 /**
  * Runs the command as its own exec (so it leads its own session), after printing its pid on stderr
@@ -97,6 +108,8 @@ export interface PreparedExec {
   readonly stdin: Uint8Array | undefined;
   readonly timeoutMs: number;
   readonly maxOutputBytes: number;
+  readonly signal: AbortSignal | undefined;
+  readonly onOutput: ((stream: "stdout" | "stderr", chunk: Buffer) => void) | undefined;
 }
 
 /** Checks an exec request against the config and turns it into what the engine runs. */
@@ -161,6 +174,12 @@ export function prepareExec(
   ) {
     throw invalid("maxOutputBytes must be a whole number between 1 and 64 MiB.");
   }
+  if (request.signal !== undefined && !(request.signal instanceof AbortSignal)) {
+    throw invalid("signal must be an AbortSignal.");
+  }
+  if (request.onOutput !== undefined && typeof request.onOutput !== "function") {
+    throw invalid("onOutput must be a function.");
+  }
   return {
     argv: ["/bin/sh", "-c", WRAPPER_SCRIPT, "claw-exec", ...command],
     env,
@@ -168,6 +187,8 @@ export function prepareExec(
     stdin,
     timeoutMs,
     maxOutputBytes,
+    signal: request.signal,
+    onOutput: request.onOutput,
   };
 }
 
@@ -176,7 +197,7 @@ export interface RunExecHooks {
   killContainer(): Promise<void>;
 }
 
-/** Runs a prepared exec: bounded output, and on timeout kills the whole process tree and says so. */
+/** Runs a prepared exec: bounded output; on timeout or abort kills the whole process tree and says so. */
 export async function runExec(
   engine: SandboxEngine,
   containerId: string,
@@ -186,41 +207,79 @@ export async function runExec(
 ): Promise<SandboxExecResult> {
   const stdout = new OutputCollector(prepared.maxOutputBytes);
   const stderr = new OutputCollector(prepared.maxOutputBytes);
+  const stream = (name: "stdout" | "stderr", chunk: Buffer) => {
+    try {
+      prepared.onOutput?.(name, chunk);
+    } catch {
+      // The caller's failure is its own.
+    }
+  };
+  const toStdout = (chunk: Buffer) => {
+    stdout.push(chunk);
+    stream("stdout", chunk);
+  };
+  const toStderr = (chunk: Buffer) => {
+    stderr.push(chunk);
+    stream("stderr", chunk);
+  };
+  if (prepared.signal?.aborted) {
+    return {
+      exitCode: null,
+      stdout: "",
+      stderr: "[claw: aborted before it started]\n",
+      stdoutTruncated: false,
+      stderrTruncated: false,
+      timedOut: false,
+      aborted: true,
+    };
+  }
   let preamble: Buffer | undefined = Buffer.alloc(0);
   let pid: string | undefined;
+  let pidSeen: () => void = () => {};
+  const pidKnown = new Promise<void>((resolve) => {
+    pidSeen = resolve;
+  });
   const onStderr = (chunk: Buffer) => {
-    if (preamble === undefined) return stderr.push(chunk);
+    if (preamble === undefined) return toStderr(chunk);
     preamble = Buffer.concat([preamble, chunk]);
     const newline = preamble.indexOf(10);
     if (newline < 0 && preamble.length < 64) return;
     const head = preamble.subarray(0, Math.max(newline, 0)).toString("utf8");
     const rest = newline < 0 ? preamble : preamble.subarray(newline + 1);
     if (newline >= 0 && head.startsWith(PID_SENTINEL)) pid = head.slice(PID_SENTINEL.length);
-    else stderr.push(preamble.subarray(0, newline + 1));
+    else toStderr(preamble.subarray(0, newline + 1));
     preamble = undefined;
-    if (rest.length > 0) stderr.push(rest);
+    pidSeen();
+    if (rest.length > 0) toStderr(rest);
   };
 
   const abort = new AbortController();
   let timedOut = false;
+  let aborted = false;
   let killed: "process-tree" | "container" | undefined;
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, prepared.timeoutMs);
+  let onAbort: (() => void) | undefined;
+  const stop = new Promise<"timeout" | "abort">((resolve) => {
+    timer = setTimeout(() => resolve("timeout"), prepared.timeoutMs);
+    onAbort = () => resolve("abort");
+    prepared.signal?.addEventListener("abort", onAbort, { once: true });
   });
   const run = engine.exec(
     containerId,
     { argv: prepared.argv, env: prepared.env, cwd: prepared.cwd, user, stdin: prepared.stdin },
-    { stdout: (c) => stdout.push(c), stderr: onStderr },
+    { stdout: toStdout, stderr: onStderr },
     abort.signal,
   );
   let exitCode: number | null;
   try {
-    const first = await Promise.race([run, timeout.then(() => "timeout" as const)]);
-    if (first !== "timeout") {
+    const first = await Promise.race([run, stop]);
+    if (first !== "timeout" && first !== "abort") {
       exitCode = first.exitCode;
     } else {
-      timedOut = true;
+      if (first === "timeout") timedOut = true;
+      else aborted = true;
+      // The pid comes first thing; a kill right after the start waits for it rather than stop the container.
+      await Promise.race([pidKnown, run.catch(() => undefined), delay(PID_WAIT_MS)]);
       killed = await killTree(engine, containerId, user, pid, hooks);
       const settled = await Promise.race([run, delay(KILL_GRACE_MS).then(() => undefined)]);
       if (settled === undefined) {
@@ -236,12 +295,13 @@ export async function runExec(
     }
   } finally {
     clearTimeout(timer);
+    if (onAbort !== undefined) prepared.signal?.removeEventListener("abort", onAbort);
   }
-  if (preamble !== undefined && preamble.length > 0) stderr.push(preamble);
+  if (preamble !== undefined && preamble.length > 0) toStderr(preamble);
   let stderrText = stderr.text();
-  if (timedOut) {
-    stderrText += `\n[claw: timed out after ${prepared.timeoutMs} ms; killed the command and every process it started${killed === "container" ? " (by stopping the sandbox container)" : ""}]\n`;
-  }
+  const how = `killed the command and every process it started${killed === "container" ? " (by stopping the sandbox container)" : ""}`;
+  if (timedOut) stderrText += `\n[claw: timed out after ${prepared.timeoutMs} ms; ${how}]\n`;
+  if (aborted) stderrText += `\n[claw: aborted; ${how}]\n`;
   return {
     exitCode,
     stdout: stdout.text(),
@@ -249,6 +309,7 @@ export async function runExec(
     stdoutTruncated: stdout.dropped > 0,
     stderrTruncated: stderr.dropped > 0,
     timedOut,
+    ...(aborted ? { aborted } : {}),
     ...(killed === undefined ? {} : { killed }),
   };
 }

@@ -107,6 +107,9 @@ function execSchema() {
     });
 }
 
+/** `tools.sessions.access`: how far a session's session tools reach. */
+export const SESSION_ACCESS_MODES = ["self", "agent"] as const;
+
 /** The `tools` section (without `tools.web`, owned by @claw/egress) for a given tool registry. */
 export function createToolsConfigObjectSchema(registry: ToolRegistry = CORE_TOOL_REGISTRY) {
   return z.strictObject({
@@ -122,6 +125,12 @@ export function createToolsConfigObjectSchema(registry: ToolRegistry = CORE_TOOL
       .prefault({}),
     exec: execSchema().prefault({}),
     fs: z.strictObject({ workspaceOnly: z.boolean().default(true) }).prefault({}),
+    /**
+     * Which sessions the session tools (sessions_list / sessions_history / sessions_send) reach:
+     * `self` only the session itself; `agent` also the same agent's group sessions (never another
+     * peer's direct session nor the main session).
+     */
+    sessions: z.strictObject({ access: z.enum(SESSION_ACCESS_MODES).default("self") }).prefault({}),
     sandbox: z
       .strictObject({
         tools: z

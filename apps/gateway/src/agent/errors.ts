@@ -7,6 +7,8 @@ export const runtimeErrors = defineErrorCodes({
   AGENT_STOPPED: "internal",
   /** Reported in a turn result (not thrown): the tool-round cap was reached. */
   AGENT_TOOL_LIMIT: "policy",
+  /** A background exec beyond the running-process caps (per session, per gateway). */
+  AGENT_PROCESS_LIMIT: "policy",
   MODEL_UNKNOWN: "input",
   MODEL_KEY_LITERAL: "input",
   MODEL_HTTP_ERROR: "io",

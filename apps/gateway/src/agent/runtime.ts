@@ -61,8 +61,17 @@ import {
 import { loadScript, type Script } from "../providers/scripted";
 import type { ChatMessage, ToolCallRequest, ToolSpec } from "../providers/types";
 import { FS_TOOLS } from "../tools/fs-tools";
+import type { ProcessArgs } from "../tools/runtime-tools";
 import { createRuntimeTools } from "../tools/runtime-tools";
 import type { AgentTool, ToolEnv, ToolOutput } from "../tools/types";
+import {
+  BACKGROUND_TIMEOUT_MS,
+  createBackgroundProcesses,
+  hostLauncher,
+  OUTPUT_TAIL_BYTES,
+  type ProcessInfo,
+  type ProcessOutput,
+} from "./background";
 import { runtimeErrors } from "./errors";
 import { decideSessionAccess, type SessionAccessMode } from "./session-access";
 import { createSessionQueue } from "./session-queue";
@@ -102,7 +111,7 @@ export interface AgentRuntimeDeps {
   readonly guardedFetch?: GuardedFetch | undefined;
   /** Default: the file `models.scripted.script`, if set. */
   readonly script?: Script | undefined;
-  /** Default `self`: see session-access.ts. */
+  /** Overrides `tools.sessions.access` (tests); see session-access.ts. */
   readonly sessionAccess?: SessionAccessMode | undefined;
   /** PATH used to resolve binaries for the exec allowlist; default /usr/local/bin:/usr/bin:/bin. */
   readonly execPath?: string | undefined;
@@ -132,12 +141,17 @@ export type InboundOutcome =
   | { readonly action: "pair"; readonly reason: string; readonly codeSent: boolean }
   | { readonly action: "drop"; readonly reason: string; readonly rule: string };
 
+/**
+ * `owner`: the webchat client whose `chat.send` started the run (its `clientId`); undefined for turns
+ * from channels and hooks. The server routes on it and never sends it to clients.
+ */
 export type RuntimeEvent =
   | {
       readonly type: "chat.delta";
       readonly runId: string;
       readonly sessionKey: string;
       readonly text: string;
+      readonly owner?: string | undefined;
     }
   | {
       readonly type: "chat.final";
@@ -145,8 +159,14 @@ export type RuntimeEvent =
       readonly sessionKey: string;
       readonly text: string;
       readonly error?: { readonly code: string; readonly message: string } | undefined;
+      readonly owner?: string | undefined;
     }
-  | { readonly type: "chat.message"; readonly sessionKey: string; readonly text: string }
+  | {
+      readonly type: "chat.message";
+      readonly sessionKey: string;
+      readonly text: string;
+      readonly owner?: string | undefined;
+    }
   | ApprovalEvent;
 
 export interface ChatSendParams {
@@ -245,7 +265,7 @@ export async function createAgentRuntime(deps: AgentRuntimeDeps): Promise<AgentR
     agents: config.agents.list,
   });
   const guardedFetch = deps.guardedFetch ?? createGuardedFetch({ config: config.tools.web.fetch });
-  const sessionAccess = deps.sessionAccess ?? "self";
+  const sessionAccess: SessionAccessMode = deps.sessionAccess ?? config.tools.sessions.access;
   const adapters = new Map((deps.adapters ?? []).map((a) => [a.id, a]));
   const dedupe = createMessageDedupe({ clock });
   const queue = createSessionQueue({ maxPerKey: loop.maxQueuePerSession });
@@ -360,43 +380,124 @@ export async function createAgentRuntime(deps: AgentRuntimeDeps): Promise<AgentR
       );
     });
 
+  const processes = createBackgroundProcesses({
+    clock,
+    random,
+    redactor,
+    secrets: deps.redactSecrets ?? [],
+    patternHoldChars: config.logging.redactSensitive === "off" ? 0 : DEFAULT_STREAM_PATTERN_HOLD,
+  });
+  /** Background start and kill are security events of the same type as a foreground exec. */
+  const processEvent = (
+    env: Pick<ToolEnv, "agentId" | "sessionKey">,
+    info: ProcessInfo,
+    action: "start" | "kill",
+    extra: Record<string, unknown> = {},
+  ) =>
+    security({
+      type: info.host === "gateway" ? "elevated.use" : "sandbox.exec",
+      data: {
+        agentId: env.agentId,
+        sessionKey: env.sessionKey,
+        ...(info.host === "gateway" ? { host: "gateway" } : {}),
+        background: true,
+        action,
+        processId: info.id,
+        ...extra,
+      },
+    });
+  const started = (info: ProcessInfo): ToolOutput => ({
+    text: `Started background process ${info.id} (${info.host === "gateway" ? "gateway host" : "sandbox"}): ${info.command}\nRead its output with process poll, stop it with process kill.`,
+  });
+  const processText = (output: ProcessOutput): string =>
+    `${JSON.stringify(output.info)}${output.stdout === "" ? "" : `\n[stdout]\n${output.stdout}`}${output.stderr === "" ? "" : `\n[stderr]\n${output.stderr}`}`;
+
   const services = {
     async exec(
       env: ToolEnv,
       command: string,
-      options: { elevated: boolean; timeoutMs?: number | undefined },
+      options: { elevated: boolean; background: boolean; timeoutMs?: number | undefined },
     ): Promise<ToolOutput> {
       const scope = scopes.get(env.sessionKey) as CallScope;
       if (!env.sandboxed || options.elevated) {
+        if (options.background) {
+          const info = processes.start(
+            env,
+            command,
+            "gateway",
+            hostLauncher(command, env.workspace, options.timeoutMs ?? BACKGROUND_TIMEOUT_MS),
+          );
+          await processEvent(env, info, "start");
+          return started(info);
+        }
         await security({
           type: "elevated.use",
           data: { agentId: env.agentId, sessionKey: env.sessionKey, host: "gateway" },
         });
         return runHost(command, env.workspace, options.timeoutMs ?? HOST_EXEC_TIMEOUT_MS);
       }
-      if (deps.sandbox === undefined) {
+      const sandbox = deps.sandbox;
+      if (sandbox === undefined) {
         return {
           text: "exec is unavailable: this gateway has no sandbox engine configured.",
           isError: true,
         };
       }
       const sbx = scope.agent.sandbox;
-      const handle = await deps.sandbox.ensure({
+      const handle = await sandbox.ensure({
         scopeKey: scopeKeyFor(sbx.scope, env.agentId, env.sessionKey),
         agentId: env.agentId,
         config: sbx,
         agentWorkspace: env.workspace,
       });
+      if (options.background) {
+        const info = processes.start(env, command, "sandbox", async ({ signal, onOutput }) => {
+          const result = await sandbox.exec(handle, {
+            shell: command,
+            timeoutMs: options.timeoutMs ?? BACKGROUND_TIMEOUT_MS,
+            // The process keeps its own tail; the result's copy only needs to be small.
+            maxOutputBytes: OUTPUT_TAIL_BYTES,
+            signal,
+            onOutput,
+          });
+          return {
+            state: result.aborted ? "killed" : result.timedOut ? "timed-out" : "exited",
+            exitCode: result.exitCode,
+          };
+        });
+        await processEvent(env, info, "start", { container: handle.name });
+        return started(info);
+      }
       await security({
         type: "sandbox.exec",
         data: { agentId: env.agentId, sessionKey: env.sessionKey, container: handle.name },
       });
-      const result = await deps.sandbox.exec(handle, {
+      const result = await sandbox.exec(handle, {
         shell: command,
         ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
       });
       const text = `${result.stdout}${result.stderr === "" ? "" : `\n[stderr]\n${result.stderr}`}${result.timedOut ? "\n[timed out]" : ""}\n[exit ${result.exitCode ?? "killed"}]`;
       return { text, isError: result.exitCode !== 0 };
+    },
+    async process(env: ToolEnv, args: ProcessArgs): Promise<ToolOutput> {
+      if (args.action === "list") return { text: JSON.stringify(processes.list(env.sessionKey)) };
+      // The same answer for a missing id and another session's: ids are never confirmed across sessions.
+      const missing: ToolOutput = { text: `No such process: ${args.id}.`, isError: true };
+      if (args.action === "poll") {
+        const output = processes.poll(env.sessionKey, args.id);
+        return output === undefined ? missing : { text: processText(output) };
+      }
+      if (args.action === "log") {
+        const output = processes.log(env.sessionKey, args.id, args.tailBytes ?? OUTPUT_TAIL_BYTES);
+        return output === undefined ? missing : { text: processText(output) };
+      }
+      const wasRunning = processes
+        .list(env.sessionKey)
+        .some((p) => p.id === args.id && p.state === "running");
+      const info = await processes.kill(env.sessionKey, args.id);
+      if (info === undefined) return missing;
+      if (wasRunning) await processEvent(env, info, "kill", { state: info.state });
+      return { text: JSON.stringify(info) };
     },
     async fetchWeb(env: ToolEnv, url: string) {
       const result = await guardedFetch(url);
@@ -513,9 +614,11 @@ export async function createAgentRuntime(deps: AgentRuntimeDeps): Promise<AgentR
   const tools: readonly AgentTool[] = [...FS_TOOLS, ...createRuntimeTools(services)];
   const toolByName = new Map(tools.map((t) => [t.name, t]));
 
+  const ownerOf = (route: Route) => (route.channel === WEBCHAT_CHANNEL ? route.chatId : undefined);
+
   const deliver = async (route: Route, sessionKey: string, text: string): Promise<void> => {
     if (route.channel === WEBCHAT_CHANNEL) {
-      emit({ type: "chat.message", sessionKey, text });
+      emit({ type: "chat.message", sessionKey, text, owner: ownerOf(route) });
       return;
     }
     const adapter = adapters.get(route.channel);
@@ -801,7 +904,8 @@ export async function createAgentRuntime(deps: AgentRuntimeDeps): Promise<AgentR
           patternHoldChars: streamPatternHold,
         });
         const emitDelta = (text: string) => {
-          if (text !== "") emit({ type: "chat.delta", runId, sessionKey, text });
+          if (text !== "")
+            emit({ type: "chat.delta", runId, sessionKey, text, owner: ownerOf(route) });
         };
         let response: Awaited<ReturnType<typeof model.provider.complete>>;
         try {
@@ -893,6 +997,7 @@ export async function createAgentRuntime(deps: AgentRuntimeDeps): Promise<AgentR
       sessionKey,
       text: finalText,
       ...(failure ? { error: failure } : {}),
+      owner: ownerOf(route),
     });
     return { runId, sessionKey, text: finalText, ...(failure ? { error: failure } : {}) };
   };
@@ -1095,6 +1200,9 @@ export async function createAgentRuntime(deps: AgentRuntimeDeps): Promise<AgentR
       closed = true;
       unsubscribeApprovals();
       for (const abort of [...waits]) abort();
+      for (const { owner, info } of await processes.close()) {
+        await processEvent(owner, info, "kill", { reason: "shutdown", state: info.state });
+      }
       listeners.clear();
       if (deps.guardedFetch === undefined) await guardedFetch.close();
     },

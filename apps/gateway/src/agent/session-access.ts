@@ -1,6 +1,6 @@
 /**
- * Which sessions a session's tools (sessions_list / sessions_history / sessions_send) may reach.
- * A pure decision as data. `self` (the default): only its own session. `agent`: also the same
+ * Which sessions a session's tools (sessions_list / sessions_history / sessions_send) may reach
+ * (`tools.sessions.access`). A pure decision as data. `self` (the default): only its own session. `agent`: also the same
  * agent's group sessions — never another peer's DM session and never the agent's main session
  * (the operator's), since those hold other people's conversations.
  */
@@ -15,7 +15,7 @@ export interface SessionAccessDecision {
 const SELF: SessionAccessDecision = Object.freeze({
   effect: "allow",
   reason: "the session itself",
-  rule: "sessions.access",
+  rule: "tools.sessions.access",
 });
 
 export function decideSessionAccess(
@@ -28,7 +28,7 @@ export function decideSessionAccess(
     return {
       effect: "deny",
       reason: "sessions are private to themselves (session access: self)",
-      rule: "sessions.access",
+      rule: "tools.sessions.access",
     };
   }
   const prefix = `agent:${from.agentId}:`;
@@ -36,7 +36,7 @@ export function decideSessionAccess(
     return {
       effect: "deny",
       reason: "the session belongs to another agent",
-      rule: "sessions.access",
+      rule: "tools.sessions.access",
     };
   }
   const rest = target.slice(prefix.length);
@@ -44,8 +44,12 @@ export function decideSessionAccess(
     return {
       effect: "deny",
       reason: "another peer's direct session or the main session is never reachable",
-      rule: "sessions.access",
+      rule: "tools.sessions.access",
     };
   }
-  return { effect: "allow", reason: "a group session of the same agent", rule: "sessions.access" };
+  return {
+    effect: "allow",
+    reason: "a group session of the same agent",
+    rule: "tools.sessions.access",
+  };
 }

@@ -18,6 +18,18 @@ export type ChatEvent = Extract<
   RuntimeEvent,
   { type: "chat.delta" | "chat.final" | "chat.message" }
 >;
+/**
+ * The webchat client of a `chat.send` caller: its verified device id, else its declared client id,
+ * else its connection id. Its runs' chat events go to the connections with the same key (and admins).
+ */
+export function chatClientId(caller: {
+  readonly deviceId: string | undefined;
+  readonly clientId: string | undefined;
+  readonly connectionId: string;
+}): string {
+  return caller.deviceId ?? caller.clientId ?? caller.connectionId;
+}
+
 export const CHAT_EVENT_NAMES = ["chat.delta", "chat.final", "chat.message"] as const;
 
 export interface ChatService {

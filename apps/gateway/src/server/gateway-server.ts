@@ -33,11 +33,11 @@ import type { PairingStore } from "@claw/pairing";
 import type { ApprovalEvent, ExecApprovalStore } from "@claw/tool-policy";
 import type { Logger } from "pino";
 import { type WebSocket, WebSocketServer } from "ws";
-import { CHAT_EVENT_NAMES, type ChatService } from "../agent/webchat";
+import { CHAT_EVENT_NAMES, type ChatService, chatClientId } from "../agent/webchat";
 import { gatewayErrors } from "./errors";
 import { type AcceptedHook, createHooksHandler } from "./hooks";
 import { headerString, parseTarget, refuseUpgrade, sendError, sendJson } from "./http-util";
-import { METHOD_NAMES, METHODS, type MethodServices } from "./methods";
+import { METHOD_NAMES, METHODS, type MethodCaller, type MethodServices } from "./methods";
 import {
   type ConnectParams,
   connectParamsSchema,
@@ -163,6 +163,14 @@ interface Connection {
 }
 
 const WS_PATHS = new Set(["/", "/ws"]);
+
+function callerOf(connection: Connection): MethodCaller {
+  return {
+    connectionId: connection.id,
+    clientId: connection.clientId,
+    deviceId: connection.deviceId,
+  };
+}
 const INTERNAL_MESSAGE = "The gateway hit an internal error; the details are in its log.";
 
 /** The gateway's HTTP + WebSocket server. Composition only: every decision is a library call. */
@@ -303,9 +311,14 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
 
   const subscribeEvents = (connection: Connection) => {
     const offs: (() => void)[] = [];
-    // Webchat replies stream to every operator that may read sessions.
+    // A run's chat events go only to the client that sent it (chat.send's clientId) and to admins.
     if (options.chat !== undefined && hasScope(connection.scopes, "operator.read")) {
-      offs.push(options.chat.subscribe((event) => emit(connection, event.type, event)));
+      offs.push(
+        options.chat.subscribe(({ owner, ...event }) => {
+          const mine = owner !== undefined && owner === chatClientId(callerOf(connection));
+          if (mine || connection.scopes.has("operator.admin")) emit(connection, event.type, event);
+        }),
+      );
     }
     if (hasScope(connection.scopes, "operator.approvals")) {
       offs.push(
@@ -506,15 +519,7 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
     connection.inFlight++;
     inFlightWs++;
     try {
-      reply(
-        connection,
-        id,
-        await definition.handler(parsed.data, services, {
-          connectionId: connection.id,
-          clientId: connection.clientId,
-          deviceId: connection.deviceId,
-        }),
-      );
+      reply(connection, id, await definition.handler(parsed.data, services, callerOf(connection)));
     } catch (error) {
       if (isClawError(error) && error.category !== "internal") {
         replyError(connection, id, {

@@ -16,7 +16,7 @@ import { statePaths } from "@claw/state";
 import type { ExecApprovalStore } from "@claw/tool-policy";
 import * as z from "zod";
 import { runtimeErrors } from "../agent/errors";
-import { type ChatService, chatSendParamsSchema } from "../agent/webchat";
+import { type ChatService, chatClientId, chatSendParamsSchema } from "../agent/webchat";
 import type { OperatorScope } from "./protocol";
 
 /** What every method may use. Built once by the server. */
@@ -166,7 +166,7 @@ export const METHODS: Readonly<Record<string, MethodDefinition>> = {
         throw runtimeErrors.error("AGENT_STOPPED", "This gateway runs no agent runtime.");
       }
       return services.chat.send(params, {
-        clientId: caller.deviceId ?? caller.clientId ?? caller.connectionId,
+        clientId: chatClientId(caller),
       });
     },
   }),

@@ -96,6 +96,8 @@ export interface StartGatewayOptions {
   readonly sandboxPruneIntervalMs?: number;
   /** How often approvals are expired and re-read for decisions made by other processes; default 1 s. */
   readonly approvalWatchIntervalMs?: number;
+  /** Tests: the model providers' retry sleep (default a real timer). */
+  readonly providerSleep?: (ms: number) => Promise<void>;
 }
 
 const DEFAULT_SANDBOX_PRUNE_INTERVAL_MS = 5 * 60_000;
@@ -347,6 +349,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Starte
       approvals,
       sandbox: sandboxManager,
       adapters: options.adapters,
+      providerSleep: options.providerSleep,
     });
   } catch (error) {
     await approvalWatch.stop();

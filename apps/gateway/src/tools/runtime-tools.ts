@@ -7,8 +7,10 @@ export interface RuntimeToolServices {
   exec(
     env: ToolEnv,
     command: string,
-    options: { elevated: boolean; timeoutMs?: number | undefined },
+    options: { elevated: boolean; background: boolean; timeoutMs?: number | undefined },
   ): Promise<ToolOutput>;
+  /** The session's own background processes (another session's id is "no such process"). */
+  process(env: ToolEnv, action: ProcessArgs): Promise<ToolOutput>;
   fetchWeb(env: ToolEnv, url: string): Promise<GuardedFetchResult>;
   wrapUntrusted(text: string, from: string): string;
   listSessions(env: ToolEnv): Promise<ToolOutput>;
@@ -25,12 +27,34 @@ export const EXEC_ARGS = z.strictObject({
     .max(64 * 1024),
   /** Run on the gateway host instead of the sandbox (elevated rules apply). */
   elevated: z.boolean().optional(),
+  /** Start and return at once with a process id (read and stop it with the process tool). */
+  background: z.boolean().optional(),
   timeoutMs: z
     .int()
     .min(100)
     .max(30 * 60_000)
     .optional(),
 });
+
+const processId = z
+  .string()
+  .regex(/^proc_[0-9a-f]{8}$/, "a process id from exec (proc_ and 8 hex digits)");
+
+export const PROCESS_ARGS = z.discriminatedUnion("action", [
+  z.strictObject({ action: z.literal("list") }),
+  z.strictObject({ action: z.literal("poll"), id: processId }),
+  z.strictObject({
+    action: z.literal("log"),
+    id: processId,
+    tailBytes: z
+      .int()
+      .min(1)
+      .max(64 * 1024)
+      .optional(),
+  }),
+  z.strictObject({ action: z.literal("kill"), id: processId }),
+]);
+export type ProcessArgs = z.output<typeof PROCESS_ARGS>;
 
 const sessionKeyArg = z.string().min(1).max(512);
 
@@ -39,7 +63,9 @@ export function createRuntimeTools(services: RuntimeToolServices): AgentTool[] {
     defineTool({
       name: "exec",
       description:
-        "Run a shell command. It runs in the session's sandbox when there is one; on the gateway host only under elevated rules.",
+        "Run a shell command. It runs in the session's sandbox when there is one; on the gateway host only under elevated rules. " +
+        "With background: true it starts and returns at once with a process id (at most 4 running per session; " +
+        "killed at its timeout, default and most 30 minutes); read it with the process tool.",
       parameters: {
         type: "object",
         properties: {
@@ -48,7 +74,11 @@ export function createRuntimeTools(services: RuntimeToolServices): AgentTool[] {
             type: "boolean",
             description: "Run on the gateway host (needs elevated mode)",
           },
-          timeoutMs: { type: "integer" },
+          background: {
+            type: "boolean",
+            description: "Start and return a process id at once instead of waiting for the end",
+          },
+          timeoutMs: { type: "integer", description: "At most 1800000 (30 minutes)" },
         },
         required: ["command"],
         additionalProperties: false,
@@ -57,16 +87,29 @@ export function createRuntimeTools(services: RuntimeToolServices): AgentTool[] {
       run: (args, env) =>
         services.exec(env, args.command, {
           elevated: args.elevated === true,
+          background: args.background === true,
           timeoutMs: args.timeoutMs,
         }),
     }),
     defineTool({
       name: "process",
       description:
-        "Background processes of this session. exec runs commands to completion, so `list` is always empty.",
-      parameters: objectSchema({ action: { type: "string", description: "list" } }, ["action"]),
-      args: z.strictObject({ action: z.literal("list") }),
-      run: async () => ({ text: "[]" }),
+        "This session's background processes (started by exec with background: true). " +
+        "list: id, command, state (running, exited, killed, timed-out), exit code, times. " +
+        "poll {id}: output since the last poll and the state. log {id, tailBytes?}: the kept tail (the last 64 KiB per stream). " +
+        "kill {id}: kill it and everything it started.",
+      parameters: {
+        type: "object",
+        properties: {
+          action: { type: "string", enum: ["list", "poll", "log", "kill"] },
+          id: { type: "string", description: "The process id (poll, log, kill)" },
+          tailBytes: { type: "integer", description: "log: how many last bytes per stream" },
+        },
+        required: ["action"],
+        additionalProperties: false,
+      },
+      args: PROCESS_ARGS,
+      run: (args, env) => services.process(env, args),
     }),
     defineTool({
       name: "web_fetch",

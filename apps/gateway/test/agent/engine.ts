@@ -1,3 +1,5 @@
+import { systemClock } from "@claw/core";
+import { createDockerEngine, createSandboxManager, type SandboxManager } from "@claw/sandbox";
 import { checkDockerEngineForTests } from "@claw/sandbox/testing";
 import { it } from "vitest";
 
@@ -23,3 +25,13 @@ export async function requireDockerEngine(
 }
 
 export const engineSocket = SOCKET;
+
+/** A sandbox manager on the real engine for a harness's state dir. */
+export function createEngineManager(stateDir: string): SandboxManager {
+  return createSandboxManager({
+    docker: createDockerEngine({ socketPath: SOCKET }),
+    stateDir,
+    homeDir: stateDir,
+    clock: systemClock,
+  });
+}

@@ -2,15 +2,14 @@ import { readFile, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { systemClock } from "@claw/core";
 import { createGuardedFetch } from "@claw/egress";
-import { createDockerEngine, createSandboxManager, type SandboxManager } from "@claw/sandbox";
+import type { SandboxManager } from "@claw/sandbox";
 import { statePaths } from "@claw/state";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { RuntimeEvent } from "../../src/agent/runtime";
 import type { ScriptedProvider } from "../../src/providers/scripted";
 import type { ChatMessage } from "../../src/providers/types";
-import { BUSYBOX, engineSocket, requireDockerEngine } from "./engine";
+import { BUSYBOX, createEngineManager, requireDockerEngine } from "./engine";
 import {
   anthropicStream,
   type FakeModelServer,
@@ -145,6 +144,34 @@ describe("a hostile scripted model", () => {
       await h.cleanup();
       h = undefined;
     }
+  });
+
+  it("tools.sessions.access in the config decides what the session tools reach (default self)", async () => {
+    const seen: Record<string, string | undefined> = {};
+    for (const access of ["default", "agent"] as const) {
+      h = await createHarness({
+        config: {
+          channels: {
+            memory: {
+              dmPolicy: "open",
+              allowFrom: ["*"],
+              groupPolicy: "open",
+              requireMention: false,
+            },
+          },
+          ...(access === "default" ? {} : { tools: { sessions: { access } } }),
+        },
+        script: [{ reply: "hi g1" }, { tool: "sessions_list", args: {} }, { reply: "done" }],
+      });
+      await deliver(h, h.message("carol", "in g1", { group: "g1", mentioned: true }));
+      await deliver(h, h.message("carol", "in g2", { group: "g2", mentioned: true }));
+      seen[access] = toolResults(h)[0]?.content;
+      await h.cleanup();
+      h = undefined;
+    }
+    // self: only g2 itself; agent: g1 too (both group sessions of the agent).
+    expect(JSON.parse(seen.default as string)).toHaveLength(1);
+    expect(JSON.parse(seen.agent as string)).toHaveLength(2);
   });
 
   it("a configured token in a tool result is redacted in what the model sees, the transcript and the log", async () => {
@@ -459,12 +486,7 @@ describe.skipIf(!engine.run)(
           { reply: "ran" },
         ],
         sandbox: (stateDir) => {
-          manager = createSandboxManager({
-            docker: createDockerEngine({ socketPath: engineSocket }),
-            stateDir,
-            homeDir: stateDir,
-            clock: systemClock,
-          });
+          manager = createEngineManager(stateDir);
           return manager;
         },
       });

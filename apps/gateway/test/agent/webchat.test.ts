@@ -52,6 +52,55 @@ describe("webchat over the real gateway (chat.send, chat.delta / chat.final)", (
     socket.ws.close();
   });
 
+  it("a run's chat events reach only the client that sent it, and admins", async () => {
+    const join = async (clientId: string, scopes: string[]) => {
+      const socket = await openRaw(gw.url);
+      socket.send(connectFrame({ client: { id: clientId, version: "1" }, scopes }));
+      await socket.next((f) => f.type === "res");
+      return socket;
+    };
+    const a = await join("ui-a", ["operator.read", "operator.write"]);
+    const b = await join("ui-b", ["operator.read", "operator.write"]);
+    const admin = await join("admin-ui", ["operator.admin"]);
+    const send = async (socket: typeof a, id: string, text: string) => {
+      socket.send({ type: "req", id, method: "chat.send", params: { text } });
+      const res = await socket.next((f) => f.type === "res" && f.id === id);
+      return (res.payload as { runId: string }).runId;
+    };
+    const finalOf = (socket: typeof a, runId: string) =>
+      socket.next(
+        (f) => f.event === "chat.final" && (f.payload as { runId: string }).runId === runId,
+      );
+    const runA = await send(a, "a1", "from A");
+    expect((await finalOf(a, runA)).payload).toMatchObject({ text: "echo: from A" });
+    expect((await finalOf(admin, runA)).payload).toMatchObject({ text: "echo: from A" });
+    const runB = await send(b, "b1", "from B");
+    // Events reach a socket in order: had B been sent A's events, they would precede its own final.
+    expect((await finalOf(b, runB)).payload).toMatchObject({ text: "echo: from B" });
+    await finalOf(admin, runB);
+    const runsSeen = (socket: typeof a) =>
+      new Set(
+        socket.frames
+          .filter((f) => f.event === "chat.delta" || f.event === "chat.final")
+          .map((f) => (f.payload as { runId: string }).runId),
+      );
+    const messages = (socket: typeof a) =>
+      socket.frames
+        .filter((f) => f.event === "chat.message")
+        .map((f) => (f.payload as { text: string }).text);
+    expect(messages(b)).toEqual(["echo: from B"]);
+    expect(messages(a)).toEqual(["echo: from A"]);
+    expect([...runsSeen(b)]).toEqual([runB]);
+    expect(runsSeen(a).has(runB)).toBe(false);
+    expect(runsSeen(admin)).toEqual(new Set([runA, runB]));
+    expect(admin.frames.some((f) => f.event === "chat.delta")).toBe(true);
+    // The routing key is never sent to clients.
+    for (const frame of [...a.frames, ...b.frames, ...admin.frames]) {
+      if (frame.type === "event") expect(frame.payload).not.toHaveProperty("owner");
+    }
+    for (const socket of [a, b, admin]) socket.ws.close();
+  });
+
   it("chat.send needs operator.write; bad params are refused", async () => {
     const socket = await openRaw(gw.url);
     socket.send(connectFrame({ scopes: ["operator.read"] }));

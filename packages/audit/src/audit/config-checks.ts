@@ -600,6 +600,17 @@ function toolChecks(config: ClawConfig, agents: readonly AgentView[], out: Audit
       ),
     );
   }
+  if (tools.sessions.access === "agent") {
+    out.push(
+      finding(
+        "tools.sessions.access_agent",
+        "info",
+        "Session tools reach the agent's group sessions",
+        "tools.sessions.access is \"agent\": a session's sessions_list / sessions_history / sessions_send also reach the same agent's group sessions (never another peer's direct session nor the main session), so what is said in one group can be read from, or sent into, another group of that agent.",
+        'Keep "self" (the default) unless an agent should relay between its groups.',
+      ),
+    );
+  }
   if (
     !tools.exec.applyPatch.workspaceOnly &&
     agents.some((a) => a.runtimeOrFs.includes("apply_patch"))

@@ -313,6 +313,7 @@ const TABLE: ReadonlyArray<[checkId: string, severity: Severity, spec: FixtureSp
     },
   ],
   ["tools.fs.workspace_only_off", "warn", { config: { tools: { fs: { workspaceOnly: false } } } }],
+  ["tools.sessions.access_agent", "info", { config: { tools: { sessions: { access: "agent" } } } }],
   [
     "tools.exec.apply_patch_workspace_only_off",
     "warn",
