@@ -111,6 +111,9 @@ describe("log files", () => {
       const client = await connectGateway({ url: gw.url, token: TOKEN });
       await client.request("status");
       await client.close();
+      // The gateway stopped first (its state dir stays until gw.stop): the logs are flushed and no
+      // security-event write (a lock file) is in flight while the directory is read.
+      await gw.gateway.stop();
       const logs = join(gw.stateDir, "logs");
       for (const name of await readdir(logs)) {
         expect(await readFile(join(logs, name), "utf8")).not.toContain(TOKEN);
