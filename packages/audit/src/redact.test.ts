@@ -209,3 +209,36 @@ describe("redact", () => {
     for (const input of inputs) expect(typeof redact(input)).toBe("string");
   });
 });
+
+describe("Claw session keys under a session-key name", () => {
+  const redactor = createRedactor();
+  const key = "agent:main:webchat:dm:op-1";
+
+  it("are kept: they are routing ids, and the sessions tools need them", () => {
+    expect(redactor.redactText(JSON.stringify([{ sessionKey: key }]), "tool")).toBe(
+      JSON.stringify([{ sessionKey: key }]),
+    );
+    expect(redactor.redactText(`sessionKey: ${key}`, "tool")).toBe(`sessionKey: ${key}`);
+    expect(redactor.redact({ sessionKey: key, session_key: key }, "tool")).toEqual({
+      sessionKey: key,
+      session_key: key,
+    });
+  });
+
+  it("anything else under that name is still masked, and a token inside one still is", () => {
+    const token = `sk-${"a1B2c3D4".repeat(6)}`;
+    expect(
+      redactor.redactText('"sessionKey":"9f8e7d6c5b4a39281706f5e4d3c2b1a0"', "tool"),
+    ).not.toContain("9f8e7d6c5b4a39281706f5e4d3c2b1a0");
+    expect(redactor.redact({ session_key: "s3cr3t-value-123456" }, "tool")).toEqual({
+      session_key: "s3cr***3456",
+    });
+    const embedded = `agent:main:webchat:dm:${token}`;
+    expect(redactor.redactText(JSON.stringify({ sessionKey: embedded }), "tool")).not.toContain(
+      token,
+    );
+    expect(JSON.stringify(redactor.redact({ sessionKey: embedded }, "tool"))).not.toContain(token);
+    // The exemption is for the session-key name only.
+    expect(redactor.redact({ apiKey: key }, "tool")).not.toEqual({ apiKey: key });
+  });
+});

@@ -43,6 +43,21 @@ interface Detector {
   readonly pattern: RegExp;
   /** Index of the capture group holding the secret; 0 masks the whole match. */
   readonly group: number;
+  /** Context detectors: a match whose name and value are not a secret after all is kept. */
+  readonly keep?: (name: string, value: string) => boolean;
+}
+
+/**
+ * Claw's own session keys (`agent:<agentId>:<channel>:…`) are routing ids, not secrets, though a
+ * `sessionKey` field matches the secret name `session[_-]?key`: masking them made the sessions
+ * tools unusable. Kept only under a session-key name and only in exactly that grammar; a token
+ * inside one is still masked by the token detectors, which run first.
+ */
+const CLAW_SESSION_KEY = /^agent:[a-z0-9][a-z0-9_-]{0,63}:[A-Za-z0-9:._@+-]{1,400}$/;
+const SESSION_KEY_NAME = /session[_-]?key["']?\s*[=:]?\s*["']?$/i;
+
+export function isClawSessionKey(name: string, value: string): boolean {
+  return SESSION_KEY_NAME.test(name) && CLAW_SESSION_KEY.test(value);
 }
 
 // Every quantifier is bounded or over a disjoint character class, so each detector is linear.
@@ -91,11 +106,13 @@ const CONTEXT_DETECTORS: readonly Detector[] = [
     name: "json-field",
     pattern: new RegExp(`("${SECRET_NAME}"\\s*:\\s*")((?:[^"\\\\]|\\\\.){1,4096})(")`, "gi"),
     group: 2,
+    keep: isClawSessionKey,
   },
   {
     name: "key-value",
     pattern: new RegExp(`(\\b${SECRET_NAME}\\s*[=:]\\s*["']?)([^\\s"'&;,]{1,4096})`, "gi"),
     group: 2,
+    keep: isClawSessionKey,
   },
 ];
 
@@ -149,6 +166,7 @@ function applyDetector(text: string, detector: Detector): string {
     const match = args[0] as string;
     if (detector.group === 0) return maskSecret(match);
     const groups = args.slice(1, -2) as Array<string | undefined>;
+    if (detector.keep?.(groups[0] ?? "", groups[1] ?? "")) return match;
     let out = "";
     for (let i = 0; i < groups.length; i++) {
       const part = groups[i] ?? "";
@@ -236,7 +254,9 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
       for (const [key, item] of Object.entries(value)) {
         if (key === "__proto__") continue;
         out[key] =
-          isSecretFieldName(key) && (typeof item === "string" || typeof item === "number")
+          isSecretFieldName(key) &&
+          (typeof item === "string" || typeof item === "number") &&
+          !isClawSessionKey(key, String(item))
             ? maskSecret(String(item))
             : redactValue(item, kind, depth + 1, seen);
       }

@@ -172,6 +172,11 @@ describe("a hostile scripted model", () => {
     // self: only g2 itself; agent: g1 too (both group sessions of the agent).
     expect(JSON.parse(seen.default as string)).toHaveLength(1);
     expect(JSON.parse(seen.agent as string)).toHaveLength(2);
+    // The model sees usable session keys (the redactor keeps Claw's own keys under `sessionKey`).
+    const keys = (JSON.parse(seen.agent as string) as { sessionKey: string }[]).map(
+      (s) => s.sessionKey,
+    );
+    expect(keys.sort()).toEqual(["agent:main:memory:group:g1", "agent:main:memory:group:g2"]);
   });
 
   it("a configured token in a tool result is redacted in what the model sees, the transcript and the log", async () => {
