@@ -350,8 +350,8 @@ export function createBackgroundProcesses(options: BackgroundProcessOptions): Ba
 }
 
 /**
- * Runs a shell command on the gateway host as the leader of its own process group, so that kill and
- * timeout reach everything it started (a child that leaves the group with setsid escapes; the
+ * Runs a shell command on the gateway host as the leader of its own process group, so that kill,
+ * timeout and its own exit reach everything it started (a child that leaves the group with setsid escapes; the
  * sandbox is the boundary for that, host exec is the elevated exception).
  */
 export function hostLauncher(command: string, cwd: string, timeoutMs: number): Launcher {
@@ -395,6 +395,17 @@ export function hostLauncher(command: string, cwd: string, timeoutMs: number): L
         onOutput("stderr", Buffer.from(`exec failed: ${error.message}\n`));
         settle({ state: "exited", exitCode: null });
       });
-      child.on("close", (code) => settle({ state: stopped ?? "exited", exitCode: code }));
+      child.on("close", (code) => {
+        // What the command left behind in its group (`cmd >/dev/null &`) would escape the limits,
+        // kill and close: it ends with the command. The group id cannot be reused while a member lives.
+        if (stopped === undefined && child.pid !== undefined) {
+          try {
+            process.kill(-child.pid, "SIGKILL");
+          } catch {
+            // Nothing was left behind.
+          }
+        }
+        settle({ state: stopped ?? "exited", exitCode: code });
+      });
     });
 }

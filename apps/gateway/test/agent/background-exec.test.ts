@@ -2,6 +2,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { type SandboxManager, scopeKeyFor } from "@claw/sandbox";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { hostLauncher } from "../../src/agent/background";
 import type { RuntimeEvent } from "../../src/agent/runtime";
 import type { ScriptedProvider } from "../../src/providers/scripted";
 import { BUSYBOX, createEngineManager, requireDockerEngine } from "./engine";
@@ -466,3 +467,24 @@ describe.skipIf(!engine.run)(
     }, 120_000);
   },
 );
+
+describe("hostLauncher", () => {
+  it("kills what the command left behind in its process group when the command itself exits", async () => {
+    let out = "";
+    const outcome = await hostLauncher(
+      "sleep 120 >/dev/null 2>&1 & echo $!",
+      process.cwd(),
+      60_000,
+    )({
+      signal: new AbortController().signal,
+      onOutput: (_stream, chunk) => {
+        out += chunk.toString("utf8");
+      },
+    });
+    expect(outcome).toEqual({ state: "exited", exitCode: 0 });
+    const pid = out.trim();
+    expect(pid).toMatch(/^\d+$/);
+    // Left running, it would be counted by no limit, reached by no kill and survive close.
+    await until(async () => ((await alive(pid)) ? undefined : true), `pid ${pid} gone`);
+  });
+});
