@@ -124,29 +124,81 @@ class OutputTail {
   }
 }
 
-/** One output stream: decoded, redacted (secrets held back across chunks), then kept as a tail. */
+/**
+ * One output stream: decoded, kept raw (the last OUTPUT_TAIL_BYTES characters) until it is read, then
+ * redacted (secrets held back across chunks) into the kept tail. Redacting on read bounds the work by
+ * what poll and log return, not by what a process writes: output nobody reads is never redacted.
+ */
 class OutputSink {
   private readonly decoder = new StringDecoder("utf8");
   private readonly tailBuffer = new OutputTail(OUTPUT_TAIL_BYTES);
+  private redact: StreamRedactor;
+  private pending: string[] = [];
+  private pendingChars = 0;
+  /** Raw characters dropped unread since the last drain. */
+  private skipped = 0;
   private polled = 0;
-  constructor(private readonly redact: StreamRedactor) {}
+  constructor(private readonly newRedactor: () => StreamRedactor) {
+    this.redact = newRedactor();
+  }
   push(chunk: Buffer): void {
-    this.keep(this.redact.push(this.decoder.write(chunk)));
+    this.queue(this.decoder.write(chunk));
   }
   end(note?: string): void {
-    this.keep(this.redact.push(this.decoder.end()) + this.redact.flush());
+    this.queue(this.decoder.end());
+    this.drain();
+    this.keep(this.redact.flush());
     if (note !== undefined) this.keep(note);
+  }
+  private queue(text: string): void {
+    if (text === "") return;
+    this.pending.push(text);
+    this.pendingChars += text.length;
+    while (this.pendingChars > OUTPUT_TAIL_BYTES) {
+      const first = this.pending[0] as string;
+      const excess = this.pendingChars - OUTPUT_TAIL_BYTES;
+      if (first.length <= excess) {
+        this.pending.shift();
+        this.pendingChars -= first.length;
+        this.skipped += first.length;
+      } else {
+        this.pending[0] = first.slice(excess);
+        this.pendingChars -= excess;
+        this.skipped += excess;
+      }
+    }
+  }
+  /** Redacts what waits unread into the kept tail. */
+  private drain(): void {
+    if (this.pendingChars === 0 && this.skipped === 0) return;
+    let text = this.pending.join("");
+    this.pending = [];
+    this.pendingChars = 0;
+    if (this.skipped > 0) {
+      // A secret may straddle the gap: what the redactor holds back before it and the first
+      // holdChars after it may each be a piece of one, so both are dropped too, never shown.
+      const cut = Math.min(text.length, this.redact.holdChars);
+      this.keep(
+        `\n[claw: ${this.skipped + cut} or more characters dropped: the output came faster than it was read]\n`,
+      );
+      this.skipped = 0;
+      this.redact = this.newRedactor();
+      text = text.slice(cut);
+    }
+    this.keep(this.redact.push(text));
   }
   private keep(text: string): void {
     if (text !== "") this.tailBuffer.push(Buffer.from(text, "utf8"));
   }
   /** What was written since the previous poll (what is still kept of it). */
   sincePoll(): string {
+    this.drain();
     const since = this.tailBuffer.written - this.polled;
     this.polled = this.tailBuffer.written;
     return this.read(since);
   }
   tail(n: number): string {
+    this.drain();
     return this.read(Math.min(n, this.tailBuffer.written));
   }
   private read(wanted: number): string {
@@ -193,7 +245,7 @@ export function createBackgroundProcesses(options: BackgroundProcessOptions): Ba
     endedAt: r.endedAt === undefined ? null : iso(r.endedAt),
   });
   const sink = () =>
-    new OutputSink(
+    new OutputSink(() =>
       createStreamRedactor({
         redactor,
         kind: "tool",
