@@ -497,8 +497,8 @@ describe("hostLauncher", () => {
 
 describe("createBackgroundProcesses output", () => {
   /** A registry whose redactor counts the characters it is given, and a launcher the test writes to. */
-  function setup() {
-    const base = createRedactor({ secrets: [SECRET] });
+  function setup(secret = SECRET) {
+    const base = createRedactor({ secrets: [secret] });
     const work = { chars: 0 };
     const redactor: Redactor = {
       redactText(text, kind) {
@@ -511,7 +511,7 @@ describe("createBackgroundProcesses output", () => {
       clock: systemClock,
       random: systemRandom,
       redactor,
-      secrets: [SECRET],
+      secrets: [secret],
       patternHoldChars: DEFAULT_STREAM_PATTERN_HOLD,
     });
     let write: (text: string) => void = () => {};
@@ -562,5 +562,20 @@ describe("createBackgroundProcesses output", () => {
       }
       await processes.close();
     }
+  });
+  it("never shows the held-back start of a secret whose end was dropped unread", async () => {
+    // Looks like no key pattern: only the exact-secret match protects it.
+    const plain = "correct horse battery staple forty two";
+    const { processes, write, end, owner, id } = setup(plain);
+    write(`${"w".repeat(1000)} ${plain.slice(0, 20)}`);
+    // Read now: the redactor holds back the start of what may still become the secret.
+    expect(processes.poll(owner.sessionKey, id)?.stdout).not.toContain(plain.slice(0, 8));
+    write(`${plain.slice(20)}${"z".repeat(2 * OUTPUT_TAIL_BYTES)}`);
+    end();
+    await new Promise((r) => setTimeout(r, 0));
+    const seen = `${processes.poll(owner.sessionKey, id)?.stdout}\n${processes.log(owner.sessionKey, id, 1e6)?.stdout}`;
+    expect(seen).toContain("zzzz");
+    for (let i = 0; i + 8 <= plain.length; i++) expect(seen).not.toContain(plain.slice(i, i + 8));
+    await processes.close();
   });
 });
