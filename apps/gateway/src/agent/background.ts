@@ -124,29 +124,81 @@ class OutputTail {
   }
 }
 
-/** One output stream: decoded, redacted (secrets held back across chunks), then kept as a tail. */
+/**
+ * One output stream: decoded, kept raw (the last OUTPUT_TAIL_BYTES characters) until it is read, then
+ * redacted (secrets held back across chunks) into the kept tail. Redacting on read bounds the work by
+ * what poll and log return, not by what a process writes: output nobody reads is never redacted.
+ */
 class OutputSink {
   private readonly decoder = new StringDecoder("utf8");
   private readonly tailBuffer = new OutputTail(OUTPUT_TAIL_BYTES);
+  private redact: StreamRedactor;
+  private pending: string[] = [];
+  private pendingChars = 0;
+  /** Raw characters dropped unread since the last drain. */
+  private skipped = 0;
   private polled = 0;
-  constructor(private readonly redact: StreamRedactor) {}
+  constructor(private readonly newRedactor: () => StreamRedactor) {
+    this.redact = newRedactor();
+  }
   push(chunk: Buffer): void {
-    this.keep(this.redact.push(this.decoder.write(chunk)));
+    this.queue(this.decoder.write(chunk));
   }
   end(note?: string): void {
-    this.keep(this.redact.push(this.decoder.end()) + this.redact.flush());
+    this.queue(this.decoder.end());
+    this.drain();
+    this.keep(this.redact.flush());
     if (note !== undefined) this.keep(note);
+  }
+  private queue(text: string): void {
+    if (text === "") return;
+    this.pending.push(text);
+    this.pendingChars += text.length;
+    while (this.pendingChars > OUTPUT_TAIL_BYTES) {
+      const first = this.pending[0] as string;
+      const excess = this.pendingChars - OUTPUT_TAIL_BYTES;
+      if (first.length <= excess) {
+        this.pending.shift();
+        this.pendingChars -= first.length;
+        this.skipped += first.length;
+      } else {
+        this.pending[0] = first.slice(excess);
+        this.pendingChars -= excess;
+        this.skipped += excess;
+      }
+    }
+  }
+  /** Redacts what waits unread into the kept tail. */
+  private drain(): void {
+    if (this.pendingChars === 0 && this.skipped === 0) return;
+    let text = this.pending.join("");
+    this.pending = [];
+    this.pendingChars = 0;
+    if (this.skipped > 0) {
+      // A secret may straddle the gap: what the redactor holds back before it and the first
+      // holdChars after it may each be a piece of one, so both are dropped too, never shown.
+      const cut = Math.min(text.length, this.redact.holdChars);
+      this.keep(
+        `\n[claw: ${this.skipped + cut} or more characters dropped: the output came faster than it was read]\n`,
+      );
+      this.skipped = 0;
+      this.redact = this.newRedactor();
+      text = text.slice(cut);
+    }
+    this.keep(this.redact.push(text));
   }
   private keep(text: string): void {
     if (text !== "") this.tailBuffer.push(Buffer.from(text, "utf8"));
   }
   /** What was written since the previous poll (what is still kept of it). */
   sincePoll(): string {
+    this.drain();
     const since = this.tailBuffer.written - this.polled;
     this.polled = this.tailBuffer.written;
     return this.read(since);
   }
   tail(n: number): string {
+    this.drain();
     return this.read(Math.min(n, this.tailBuffer.written));
   }
   private read(wanted: number): string {
@@ -193,7 +245,7 @@ export function createBackgroundProcesses(options: BackgroundProcessOptions): Ba
     endedAt: r.endedAt === undefined ? null : iso(r.endedAt),
   });
   const sink = () =>
-    new OutputSink(
+    new OutputSink(() =>
       createStreamRedactor({
         redactor,
         kind: "tool",
@@ -350,8 +402,8 @@ export function createBackgroundProcesses(options: BackgroundProcessOptions): Ba
 }
 
 /**
- * Runs a shell command on the gateway host as the leader of its own process group, so that kill and
- * timeout reach everything it started (a child that leaves the group with setsid escapes; the
+ * Runs a shell command on the gateway host as the leader of its own process group, so that kill,
+ * timeout and its own exit reach everything it started (a child that leaves the group with setsid escapes; the
  * sandbox is the boundary for that, host exec is the elevated exception).
  */
 export function hostLauncher(command: string, cwd: string, timeoutMs: number): Launcher {
@@ -395,6 +447,17 @@ export function hostLauncher(command: string, cwd: string, timeoutMs: number): L
         onOutput("stderr", Buffer.from(`exec failed: ${error.message}\n`));
         settle({ state: "exited", exitCode: null });
       });
-      child.on("close", (code) => settle({ state: stopped ?? "exited", exitCode: code }));
+      child.on("close", (code) => {
+        // What the command left behind in its group (`cmd >/dev/null &`) would escape the limits,
+        // kill and close: it ends with the command. The group id cannot be reused while a member lives.
+        if (stopped === undefined && child.pid !== undefined) {
+          try {
+            process.kill(-child.pid, "SIGKILL");
+          } catch {
+            // Nothing was left behind.
+          }
+        }
+        settle({ state: stopped ?? "exited", exitCode: code });
+      });
     });
 }

@@ -1,7 +1,14 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { createRedactor, DEFAULT_STREAM_PATTERN_HOLD, type Redactor } from "@claw/audit";
+import { systemClock, systemRandom } from "@claw/core";
 import { type SandboxManager, scopeKeyFor } from "@claw/sandbox";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import {
+  createBackgroundProcesses,
+  hostLauncher,
+  OUTPUT_TAIL_BYTES,
+} from "../../src/agent/background";
 import type { RuntimeEvent } from "../../src/agent/runtime";
 import type { ScriptedProvider } from "../../src/providers/scripted";
 import { BUSYBOX, createEngineManager, requireDockerEngine } from "./engine";
@@ -466,3 +473,109 @@ describe.skipIf(!engine.run)(
     }, 120_000);
   },
 );
+
+describe("hostLauncher", () => {
+  it("kills what the command left behind in its process group when the command itself exits", async () => {
+    let out = "";
+    const outcome = await hostLauncher(
+      "sleep 120 >/dev/null 2>&1 & echo $!",
+      process.cwd(),
+      60_000,
+    )({
+      signal: new AbortController().signal,
+      onOutput: (_stream, chunk) => {
+        out += chunk.toString("utf8");
+      },
+    });
+    expect(outcome).toEqual({ state: "exited", exitCode: 0 });
+    const pid = out.trim();
+    expect(pid).toMatch(/^\d+$/);
+    // Left running, it would be counted by no limit, reached by no kill and survive close.
+    await until(async () => ((await alive(pid)) ? undefined : true), `pid ${pid} gone`);
+  });
+});
+
+describe("createBackgroundProcesses output", () => {
+  /** A registry whose redactor counts the characters it is given, and a launcher the test writes to. */
+  function setup(secret = SECRET) {
+    const base = createRedactor({ secrets: [secret] });
+    const work = { chars: 0 };
+    const redactor: Redactor = {
+      redactText(text, kind) {
+        work.chars += text.length;
+        return base.redactText(text, kind);
+      },
+      redact: (value, kind) => base.redact(value, kind),
+    };
+    const processes = createBackgroundProcesses({
+      clock: systemClock,
+      random: systemRandom,
+      redactor,
+      secrets: [secret],
+      patternHoldChars: DEFAULT_STREAM_PATTERN_HOLD,
+    });
+    let write: (text: string) => void = () => {};
+    let end: () => void = () => {};
+    const owner = { agentId: "main", sessionKey: "agent:main:test" };
+    const info = processes.start(owner, "noisy", "sandbox", (io) => {
+      write = (text) => io.onOutput("stdout", Buffer.from(text, "utf8"));
+      return new Promise((resolve) => {
+        end = () => resolve({ state: "exited", exitCode: 0 });
+      });
+    });
+    return { processes, work, write, end: () => end(), owner, id: info.id };
+  }
+
+  it("redacts what is read, not everything written: output nobody reads costs no redaction work", async () => {
+    const line = "building module 0123456789 ok\n".repeat(128); // ~4 KiB
+    const workFor = (mib: number) => {
+      const { processes, work, write, owner, id } = setup();
+      for (let i = 0; i < mib * 256; i++) write(line);
+      write(`last line ${SECRET} end\n${"x".repeat(300)}\n`);
+      const polled = processes.poll(owner.sessionKey, id)?.stdout ?? "";
+      expect(polled).toContain("last line");
+      expect(polled).not.toContain(SECRET.slice(4, -4));
+      expect(polled).toMatch(/dropped/);
+      void processes.close();
+      return work.chars;
+    };
+    const small = workFor(1);
+    const large = workFor(8);
+    // Written 8 times as much, read the same: the work must not follow what was written.
+    expect(large).toBeLessThan(small * 2);
+  });
+
+  it("never shows a piece of a secret that output dropped between polls cut in two", async () => {
+    for (let shift = -2; shift <= SECRET.length + 2; shift++) {
+      const { processes, write, end, owner, id } = setup();
+      // Enough output that its start is dropped unread; the cut falls `shift` characters before
+      // the secret's end (inside it for 0 < shift < its length).
+      const text = `${"y".repeat(2 * OUTPUT_TAIL_BYTES)}${SECRET}${"z".repeat(OUTPUT_TAIL_BYTES - shift)}`;
+      for (let i = 0; i < text.length; i += 4096) write(text.slice(i, i + 4096));
+      end();
+      await new Promise((r) => setTimeout(r, 0));
+      const seen = [processes.poll(owner.sessionKey, id), processes.log(owner.sessionKey, id, 1e6)]
+        .map((o) => `${o?.stdout}`)
+        .join("\n");
+      for (let i = 0; i + 8 <= SECRET.length; i++) {
+        expect(seen, `shift ${shift}`).not.toContain(SECRET.slice(i, i + 8));
+      }
+      await processes.close();
+    }
+  });
+  it("never shows the held-back start of a secret whose end was dropped unread", async () => {
+    // Looks like no key pattern: only the exact-secret match protects it.
+    const plain = "correct horse battery staple forty two";
+    const { processes, write, end, owner, id } = setup(plain);
+    write(`${"w".repeat(1000)} ${plain.slice(0, 20)}`);
+    // Read now: the redactor holds back the start of what may still become the secret.
+    expect(processes.poll(owner.sessionKey, id)?.stdout).not.toContain(plain.slice(0, 8));
+    write(`${plain.slice(20)}${"z".repeat(2 * OUTPUT_TAIL_BYTES)}`);
+    end();
+    await new Promise((r) => setTimeout(r, 0));
+    const seen = `${processes.poll(owner.sessionKey, id)?.stdout}\n${processes.log(owner.sessionKey, id, 1e6)?.stdout}`;
+    expect(seen).toContain("zzzz");
+    for (let i = 0; i + 8 <= plain.length; i++) expect(seen).not.toContain(plain.slice(i, i + 8));
+    await processes.close();
+  });
+});
