@@ -722,7 +722,7 @@ export async function createAgentRuntime(deps: AgentRuntimeDeps): Promise<AgentR
     }
     if (decision.effect === "ask") {
       const command = policyCall.command ?? `${call.name} ${JSON.stringify(args)}`.slice(0, 4000);
-      const request: ExecApprovalRequest =
+      let request: ExecApprovalRequest =
         policyCall.command !== undefined && decision.rule !== "models.agentLoop.onInjection"
           ? createApprovalRequest({
               agentId: agent.id,
@@ -743,6 +743,22 @@ export async function createAgentRuntime(deps: AgentRuntimeDeps): Promise<AgentR
               reason: decision.reason.slice(0, 512),
               sessionKey,
             };
+      const backgroundArgs = args as { background?: unknown; timeoutMs?: unknown };
+      if (call.name === "exec" && backgroundArgs.background === true) {
+        // The operator decides knowing the command keeps running after the turn.
+        const limitMs =
+          typeof backgroundArgs.timeoutMs === "number"
+            ? backgroundArgs.timeoutMs
+            : BACKGROUND_TIMEOUT_MS;
+        request = {
+          ...request,
+          reason:
+            `Runs in the background for up to ${Math.ceil(limitMs / 60_000)} min (until it exits or is killed). ${request.reason}`.slice(
+              0,
+              512,
+            ),
+        };
+      }
       const pending = await deps.approvals.request(request);
       await security({
         type: "tool.decision",

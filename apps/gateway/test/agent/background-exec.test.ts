@@ -264,6 +264,8 @@ describe("exec background and the process tool (gateway host)", () => {
     });
     const asked = await approval();
     expect(asked.approval).toMatchObject({ command: command(1), host: "gateway" });
+    // The operator is told the command outlives the turn, and for how long at most.
+    expect(asked.approval.reason).toMatch(/^Runs in the background for up to 30 min/);
     await new Promise((r) => setTimeout(r, 150));
     expect(settled).toBe(false);
     expect(await exists("started1.txt")).toBe(false);
