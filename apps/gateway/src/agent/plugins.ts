@@ -73,8 +73,19 @@ function inside(root: string, path: string): boolean {
   return rel === "" || (!rel.startsWith("..") && !isAbsolute(rel));
 }
 
-function errorCode(error: unknown): string | undefined {
-  return (error as { code?: unknown } | null)?.code?.toString();
+/**
+ * A short, safe label for an error a plugin threw: its code or class name when they look like one.
+ * Never its message: a plugin's error text may hold paths, config values or secrets.
+ */
+function errorLabel(error: unknown): string {
+  try {
+    const { code, name } = (error ?? {}) as { code?: unknown; name?: unknown };
+    if (typeof code === "string" && /^[A-Z][A-Z0-9_]{0,63}$/.test(code)) return code;
+    if (typeof name === "string" && /^[A-Za-z]{1,64}$/.test(name)) return name;
+  } catch {
+    // A hostile getter: fall through to the generic label.
+  }
+  return "an error";
 }
 
 /**
@@ -102,7 +113,7 @@ async function checkPluginsTree(stateDir: string, realRoot: string): Promise<Plu
     } catch (error) {
       refusals.push({
         code: "PLUGIN_LOAD_FAILED",
-        message: `Cannot read ${dir} (${errorCode(error) ?? "unknown error"}).`,
+        message: `Cannot read ${dir} (${errorLabel(error)}).`,
         fix: `Check the owner and permissions of ${root}.`,
       });
       return;
@@ -118,7 +129,15 @@ async function checkPluginsTree(stateDir: string, realRoot: string): Promise<Plu
         return;
       }
       const path = join(dir, entry.name);
-      const info = await lstat(path);
+      const info = await lstat(path).catch(() => undefined);
+      if (info === undefined) {
+        refusals.push({
+          code: "PLUGIN_LOAD_FAILED",
+          message: `${path} changed while the plugins dir was being checked.`,
+          fix: "Start the gateway again once no install is running.",
+        });
+        return;
+      }
       if (info.isSymbolicLink()) {
         const target = await realpath(path).catch(() => undefined);
         if (target === undefined || !inside(realRoot, target)) {
@@ -180,7 +199,7 @@ function checkPlugin(
   } catch (error) {
     return {
       code: "PLUGIN_LOAD_FAILED",
-      message: `clawPlugin.channelAdapters of ${name} threw (${errorCode(error) ?? (error instanceof Error ? error.name : "a non-error")}).`,
+      message: `clawPlugin.channelAdapters of ${name} threw (${errorLabel(error)}).`,
       fix: `Run the gateway with CLAW_DEBUG=1 to see the error, or remove ${name} from plugins.allow.`,
     };
   }
@@ -305,7 +324,7 @@ export async function loadChannelPlugins(options: {
     } catch (error) {
       refusals.push({
         code: "PLUGIN_LOAD_FAILED",
-        message: `${name} has no entry point Node can resolve (${errorCode(error) ?? "unknown error"}).`,
+        message: `${name} has no entry point Node can resolve (${errorLabel(error)}).`,
         fix: `Reinstall it (${installFix(stateDir, name)}); its package.json needs a "main" or an "exports" entry with a "default" condition.`,
       });
       continue;
@@ -324,12 +343,22 @@ export async function loadChannelPlugins(options: {
     } catch (error) {
       refusals.push({
         code: "PLUGIN_LOAD_FAILED",
-        message: `Importing ${name} failed (${errorCode(error) ?? (error instanceof Error ? error.name : "a non-error")}).`,
+        message: `Importing ${name} failed (${errorLabel(error)}).`,
         fix: `Run the gateway with CLAW_DEBUG=1 to see the error, reinstall it (${installFix(stateDir, name)}) or remove it from plugins.allow.`,
       });
       continue;
     }
-    const checked = checkPlugin(name, module.clawPlugin, context);
+    let checked: ReturnType<typeof checkPlugin>;
+    try {
+      checked = checkPlugin(name, module.clawPlugin, context);
+    } catch (error) {
+      // A getter or proxy on the export threw while it was being checked.
+      checked = {
+        code: "PLUGIN_INVALID_EXPORT",
+        message: `Checking the clawPlugin export of ${name} threw (${errorLabel(error)}).`,
+        fix: `Use a release of the package written for this gateway, or remove ${name} from plugins.allow.`,
+      };
+    }
     if ("code" in checked) {
       refusals.push(checked);
       continue;

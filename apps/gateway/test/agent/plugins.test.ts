@@ -443,6 +443,19 @@ describe("channel adapters from allowed plugin packages", () => {
     );
     expect(thrown?.code).toBe("PLUGIN_LOAD_FAILED");
     expect(thrown?.message).not.toContain("secret path");
+    // A fresh state dir: a module whose evaluation threw stays failed in the import cache.
+    const another = await newStateDir();
+    await installPlugin(another, "claw-channel-acme", {
+      "index.js":
+        'export const clawPlugin = { apiVersion: 1, id: "x", channelAdapters() { throw { code: "sk-live-0123456789abcdef" }; } };',
+    });
+    const [fromCall] = await refusal(
+      another,
+      gatewayConfig(another, { enabled: true, allow: ["claw-channel-acme"] }),
+    );
+    expect(fromCall?.code).toBe("PLUGIN_LOAD_FAILED");
+    expect(fromCall?.message).toMatch(/channelAdapters of claw-channel-acme threw \(an error\)/);
+    expect(fromCall?.message).not.toContain("sk-live");
 
     const other = await newStateDir();
     await installPlugin(other, "claw-channel-acme");
