@@ -465,6 +465,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Starte
     securityEvent,
     chat: createChatService(runtime),
     version: options.version,
+    plugins: pluginLoad.plugins,
     // An accepted hook (agent and session key already checked against hooks.allowed*) becomes a turn.
     onHook: (hook: AcceptedHook) => {
       options.onHook?.(hook);

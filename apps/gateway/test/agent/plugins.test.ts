@@ -7,7 +7,14 @@ import { createMemoryAdapter } from "@claw/channels-core/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import { GatewayRefusedError } from "../../src/server/start";
 import { runCli } from "../helpers/run-cli";
-import { makeStateDir, startTestGateway, type TestGateway, TOKEN, until } from "../server/helpers";
+import {
+  freePort,
+  makeStateDir,
+  startTestGateway,
+  type TestGateway,
+  TOKEN,
+  until,
+} from "../server/helpers";
 
 const SIGNING = "acme-signing-secret-0123456789";
 const BOT_TOKEN = "acme-bot-token-0123456789abcdef";
@@ -252,6 +259,30 @@ describe("channel adapters from allowed plugin packages", () => {
     expect(forged.status).toBe(401);
     // The unconfigured channel's adapter is listed, not started: no route.
     expect((await signedPost(`${test.http}/channels/acme-unused`, "{}", "e3")).status).toBe(404);
+  });
+
+  it("claw status lists the loaded plugins and their started channels", async () => {
+    const stateDir = await newStateDir();
+    await installPlugin(stateDir, "@acme/claw-channel");
+    const port = await freePort();
+    const config = gatewayConfig(stateDir, { enabled: true, allow: ["@acme/claw-channel"] });
+    Object.assign(config.gateway as Record<string, unknown>, { port });
+    await start(stateDir, config, { port: undefined });
+    const json = await runCli(["status", "--json"], { env: { CLAW_STATE_DIR: stateDir } });
+    expect(json.json()).toMatchObject({
+      running: true,
+      plugins: [
+        {
+          package: "@acme/claw-channel",
+          version: "1.2.3",
+          id: "acme",
+          adapters: ["acme", "acme-unused"],
+          configured: ["acme"],
+        },
+      ],
+    });
+    const text = await runCli(["status"], { env: { CLAW_STATE_DIR: stateDir } });
+    expect(text.stdout).toContain("plugins:   @acme/claw-channel@1.2.3 (acme)");
   });
 
   it("programmatic adapters keep working next to plugin adapters", async () => {
