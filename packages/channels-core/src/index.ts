@@ -72,6 +72,11 @@ export {
   MENTION_SCAN_CHARS,
 } from "./mention";
 export {
+  type ChannelPluginContext,
+  CLAW_PLUGIN_API_VERSION,
+  type ClawPlugin,
+} from "./plugin";
+export {
   type AgentRoute,
   type BindingMatch,
   type CompiledBindings,

@@ -61,6 +61,12 @@ export {
   modelsConfigSchema,
 } from "./sections/models";
 export {
+  isPackageName,
+  MAX_PLUGIN_PACKAGES,
+  type PluginsConfig,
+  pluginsConfigSchema,
+} from "./sections/plugins";
+export {
   type ConfigIssue,
   defaultConfig,
   type ValidateOptions,

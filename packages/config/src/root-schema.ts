@@ -11,7 +11,7 @@
  *
  * Sections and their owners (see the README's table):
  *   root keys: meta, logging, agents (@claw/config) · gateway (@claw/auth) · channels, session,
- *   bindings (@claw/channels-core) · hooks (@claw/config, sections/hooks.ts: the gateway webhook endpoint) · models (@claw/config, sections/models.ts: the gateway's model providers and agent loop) · tools (@claw/tool-policy) with tools.web (@claw/egress)
+ *   bindings (@claw/channels-core) · hooks (@claw/config, sections/hooks.ts: the gateway webhook endpoint) · models (@claw/config, sections/models.ts: the gateway's model providers and agent loop) · plugins (@claw/config, sections/plugins.ts: npm packages the gateway loads channel adapters from) · tools (@claw/tool-policy) with tools.web (@claw/egress)
  *   agents.defaults: sandbox (@claw/sandbox)
  *   agents.list[]: tools (@claw/tool-policy), sandbox (@claw/sandbox), groupChat (@claw/channels-core)
  */
@@ -32,6 +32,7 @@ import { loggingConfigSchema } from "./sections/logging";
 import { metaConfigSchema } from "./sections/meta";
 // `models`: apps-level (the gateway's providers and agent loop), no package owns it; see the file.
 import { modelsConfigSchema } from "./sections/models";
+import { pluginsConfigSchema } from "./sections/plugins";
 
 /** Keys of `agents.defaults` owned by other packages, e.g. `sandbox: sandboxConfigSchema,`. */
 const agentDefaultsSections = {
@@ -55,6 +56,7 @@ const rootSections = {
   logging: loggingConfigSchema,
   meta: metaConfigSchema,
   models: modelsConfigSchema,
+  plugins: pluginsConfigSchema,
   session: sessionConfigSchema,
   tools: toolsConfigObjectSchema.extend({ web: webToolsConfigSchema.prefault({}) }).prefault({}),
 };

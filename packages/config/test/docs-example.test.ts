@@ -21,6 +21,7 @@ describe("docs/configuration.md", () => {
       });
       expect(config.tools.sessions.access).toBe("self");
       expect(config.tools.exec.security).toBe("allowlist");
+      expect(config.plugins).toEqual({ enabled: true, allow: ["@acme/claw-channel"], deny: [] });
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

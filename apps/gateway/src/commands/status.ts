@@ -11,6 +11,12 @@ interface StatusPayload {
   readonly uptimeMs: number;
   readonly tls: boolean;
   readonly hooks: { readonly enabled: boolean };
+  /** Absent from gateways older than the plugin loader. */
+  readonly plugins?: readonly {
+    readonly package: string;
+    readonly version: string | null;
+    readonly configured: readonly string[];
+  }[];
   readonly clients: {
     readonly operators: number;
     readonly nodes: number;
@@ -62,4 +68,9 @@ export async function runStatusCommand(
     `  clients:   ${operators} operator(s) incl. this one, ${nodes} node(s), ${pending} handshaking`,
   );
   writeLine(ctx, `  hooks:     ${status.hooks.enabled ? "on" : "off"}`);
+  const plugins = (status.plugins ?? []).map(
+    (p) =>
+      `${p.package}${p.version === null ? "" : `@${p.version}`} (${p.configured.length === 0 ? "no configured channel" : p.configured.join(", ")})`,
+  );
+  writeLine(ctx, `  plugins:   ${plugins.length === 0 ? "none" : plugins.join("; ")}`);
 }

@@ -11,6 +11,14 @@ export const gatewayErrors = defineErrorCodes({
   GATEWAY_TLS_UNREADABLE: "io",
   GATEWAY_NOT_RUNNING: "io",
   GATEWAY_CLIENT_FAILED: "io",
+  // Startup refusals of the channel plugin loader (src/agent/plugins.ts).
+  PLUGIN_NOT_INSTALLED: "input",
+  PLUGIN_PATH_ESCAPE: "policy",
+  PLUGIN_UNSAFE_MODE: "policy",
+  PLUGIN_TREE_TOO_LARGE: "policy",
+  PLUGIN_LOAD_FAILED: "io",
+  PLUGIN_INVALID_EXPORT: "input",
+  PLUGIN_CONFLICT: "input",
   // Protocol replies.
   FRAME_MALFORMED: "input",
   CONNECT_REQUIRED: "auth",

@@ -33,6 +33,7 @@ import type { PairingStore } from "@claw/pairing";
 import type { ApprovalEvent, ExecApprovalStore } from "@claw/tool-policy";
 import type { Logger } from "pino";
 import { type WebSocket, WebSocketServer } from "ws";
+import type { LoadedPlugin } from "../agent/plugins";
 import { CHAT_EVENT_NAMES, type ChatService, chatClientId } from "../agent/webchat";
 import { gatewayErrors } from "./errors";
 import { type AcceptedHook, createHooksHandler } from "./hooks";
@@ -123,6 +124,8 @@ export interface GatewayServerOptions {
   readonly tls?: { readonly cert: Buffer; readonly key: Buffer };
   readonly limits?: Partial<GatewayLimits>;
   readonly version: string;
+  /** The channel plugin packages loaded at start, for `status`. */
+  readonly plugins?: readonly LoadedPlugin[];
 }
 
 export interface GatewayAddress {
@@ -232,6 +235,13 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
       authMode: auth.mode,
       tls: options.tls !== undefined,
       hooks: { enabled: options.hooks.enabled, accepted: hooksAccepted },
+      plugins: (options.plugins ?? []).map((p) => ({
+        package: p.package,
+        version: p.version ?? null,
+        id: p.id,
+        adapters: p.adapters,
+        configured: p.configured,
+      })),
       clients: { operators, nodes, pending },
     };
   };

@@ -27,6 +27,7 @@ import {
   execApprovalsPath,
 } from "@claw/tool-policy";
 import { startChannelAdapters } from "../agent/channels";
+import { type LoadedPlugin, loadChannelPlugins, type PluginRefusal } from "../agent/plugins";
 import { createAgentRuntime } from "../agent/runtime";
 import { createChatService } from "../agent/webchat";
 import { watchApprovals } from "./approval-watch";
@@ -86,7 +87,10 @@ export interface StartGatewayOptions {
   readonly hostInfo?: HostInfo;
   readonly limits?: Partial<GatewayLimits>;
   readonly onHook?: (hook: AcceptedHook) => void;
-  /** Channel adapters; each one configured under `channels.<id>` is started and fed to the agent runtime. */
+  /**
+   * Channel adapters; each one configured under `channels.<id>` is started and fed to the agent
+   * runtime. Adapters from allowed plugin packages (`plugins`) are added to these.
+   */
   readonly adapters?: readonly ChannelAdapter[];
   /** The operator's home dir (sandbox bind refusals, `~` in workspaces); default os.homedir(). */
   readonly homeDir?: string;
@@ -114,13 +118,18 @@ export interface StartedGateway {
   readonly stores: { readonly pairing: PairingStore; readonly approvals: ExecApprovalStore };
   /** Mounts a channel adapter's webhook route under /channels/. */
   readonly mountRoute: GatewayServer["mountRoute"];
+  /** The plugin packages loaded (`plugins.allow`), each with its adapters. */
+  readonly plugins: readonly LoadedPlugin[];
   /** Graceful stop: no new connections, in-flight requests finish (bounded), logs flushed. */
   stop(timeoutMs?: number): Promise<void>;
 }
 
-/** The startup refusal: every reason, each with its fix. Thrown as a ClawError with the first code. */
+/** A reason the gateway does not start: an exposure rule or a channel plugin, with its fix. */
+export type StartupRefusal = ExposureRefusal | PluginRefusal;
+
+/** The startup refusal: every reason, each with its fix. */
 export class GatewayRefusedError extends Error {
-  constructor(readonly refusals: readonly ExposureRefusal[]) {
+  constructor(readonly refusals: readonly StartupRefusal[]) {
     super(refusals.map((r) => `${r.code}: ${r.message}`).join("\n"));
     this.name = "GatewayRefusedError";
   }
@@ -260,8 +269,17 @@ export async function startGateway(options: StartGatewayOptions): Promise<Starte
     }
   }
 
+  // Plugin adapters join the programmatic ones; a plugin problem refuses the start like exposure does.
+  const pluginLoad = await loadChannelPlugins({
+    stateDir,
+    plugins: config.plugins,
+    channels: config.channels,
+    reserved: (options.adapters ?? []).map((adapter) => adapter.id),
+  });
+  if (!pluginLoad.ok) throw new GatewayRefusedError(pluginLoad.refusals);
+  const adapterList = [...(options.adapters ?? []), ...pluginLoad.adapters];
+
   // `channels` again with the started adapters' own field schemas (the root schema knows only the common fields).
-  const adapterList = options.adapters ?? [];
   if (adapterList.length > 0) {
     const schema = createChannelsConfigSchema(adapterList);
     const picked = Object.fromEntries(
@@ -348,7 +366,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Starte
       pairing,
       approvals,
       sandbox: sandboxManager,
-      adapters: options.adapters,
+      adapters: adapterList,
       providerSleep: options.providerSleep,
     });
   } catch (error) {
@@ -408,8 +426,23 @@ export async function startGateway(options: StartGatewayOptions): Promise<Starte
     await pruning;
     await approvalWatch.stop();
   };
+  if (config.plugins.enabled) {
+    log.logger.info(
+      {
+        plugins: pluginLoad.plugins.map((p) => ({
+          package: p.package,
+          version: p.version,
+          id: p.id,
+          adapters: p.adapters,
+          configured: p.configured,
+        })),
+        denied: pluginLoad.denied,
+      },
+      "channel plugins loaded (adapters of unconfigured channels are not started)",
+    );
+  }
   const channels = await startChannelAdapters({
-    adapters: options.adapters ?? [],
+    adapters: adapterList,
     channels: config.channels,
     clock,
     handleInbound: (message) => runtime.handleInbound(message),
@@ -432,6 +465,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Starte
     securityEvent,
     chat: createChatService(runtime),
     version: options.version,
+    plugins: pluginLoad.plugins,
     // An accepted hook (agent and session key already checked against hooks.allowed*) becomes a turn.
     onHook: (hook: AcceptedHook) => {
       options.onHook?.(hook);
@@ -475,6 +509,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Starte
     logFile: log.file.path,
     stores: { pairing, approvals },
     mountRoute: (prefix, route) => server.mountRoute(prefix, route),
+    plugins: pluginLoad.plugins,
     stop(timeoutMs = 10_000) {
       stopping ??= (async () => {
         log.logger.info("gateway stopping");

@@ -6,16 +6,14 @@ import { createMemoryAdapter, type MemoryAdapter } from "@claw/channels-core/tes
 import { systemClock, systemRandom } from "@claw/core";
 import { describe, expect, it } from "vitest";
 import { startGateway } from "../../src/server/start";
-import { connectFrame, LOOPBACK_HOST, makeStateDir, openRaw, TOKEN } from "../server/helpers";
-
-async function until<T>(fn: () => T | undefined): Promise<T> {
-  for (let i = 0; i < 400; i++) {
-    const value = fn();
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error("timed out");
-}
+import {
+  connectFrame,
+  LOOPBACK_HOST,
+  makeStateDir,
+  openRaw,
+  TOKEN,
+  until,
+} from "../server/helpers";
 
 describe("a channel adapter behind the real gateway", () => {
   it("an unknown DM sender gets a pairing code; the operator approves over the WebSocket; then the agent answers", async () => {

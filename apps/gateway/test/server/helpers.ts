@@ -44,6 +44,16 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** Polls `fn` (every 25 ms, up to 10 s) until it returns a value. */
+export async function until<T>(fn: () => T | undefined): Promise<T> {
+  for (let i = 0; i < 400; i++) {
+    const value = fn();
+    if (value !== undefined) return value;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error("timed out");
+}
+
 export async function makeStateDir(): Promise<string> {
   return join(await mkdtemp(join(tmpdir(), "claw-gw-")), "state");
 }

@@ -832,7 +832,7 @@ function asRecord(value: unknown): Record<string, unknown> | undefined {
     : undefined;
 }
 
-/** `hooks` and `plugins` are read structurally: their sections may not be in the root schema yet. */
+/** `hooks` is read structurally (its section may not be in the root schema yet); `plugins` is typed. */
 function hooksAndPluginChecks(
   config: ClawConfig,
   extraSecrets: readonly string[],
@@ -880,20 +880,21 @@ function hooksAndPluginChecks(
       );
     }
   }
-  const plugins = asRecord(root.plugins);
-  if (plugins !== undefined && plugins.enabled !== false) {
-    const allow = Array.isArray(plugins.allow) ? plugins.allow : [];
-    if (allow.length === 0) {
-      out.push(
-        finding(
-          "plugins.extensions_no_allowlist",
-          "warn",
-          "Plugins load without an allowlist",
-          "plugins.allow is empty: every plugin found on disk is loaded and runs with the gateway's rights.",
-          "List the plugin ids you trust in plugins.allow.",
-        ),
-      );
-    }
+  const { plugins } = config;
+  // The gateway loads plugins by allowlist only: enabled with nothing allowed loads nothing.
+  if (
+    plugins.enabled &&
+    plugins.allow.filter((name) => !plugins.deny.includes(name)).length === 0
+  ) {
+    out.push(
+      finding(
+        "plugins.extensions_no_allowlist",
+        "info",
+        "Plugins enabled with an empty allowlist",
+        "plugins.enabled is true but plugins.allow names no package that plugins.deny does not also name: the gateway loads no plugin (it never loads a package that is not allowed by name).",
+        "List the adapter packages you installed under <stateDir>/plugins in plugins.allow, or set plugins.enabled to false.",
+      ),
+    );
   }
 }
 

@@ -431,13 +431,13 @@ const TABLE: ReadonlyArray<[checkId: string, severity: Severity, spec: FixtureSp
       },
     },
   ],
+  ["plugins.extensions_no_allowlist", "info", { config: { plugins: { enabled: true } } }],
   [
     "plugins.extensions_no_allowlist",
-    "warn",
+    "info",
     {
-      config: {},
-      mutate: (c) => {
-        Object.assign(c, { plugins: { enabled: true } });
+      config: {
+        plugins: { enabled: true, allow: ["claw-channel-acme"], deny: ["claw-channel-acme"] },
       },
     },
   ],
@@ -567,6 +567,18 @@ describe("every check id has a fixture that produces it (id → fixture → seve
       found.map((f) => f.severity),
       JSON.stringify(report.findings.map((f) => f.checkId)),
     ).toContain(severity);
+  });
+});
+
+describe("plugins.extensions_no_allowlist describes the allowlist-only loader", () => {
+  it.each([
+    [{}],
+    [{ enabled: false }],
+    [{ enabled: true, allow: ["claw-channel-acme"] }],
+    [{ enabled: true, allow: ["claw-channel-acme", "@acme/x"], deny: ["@acme/x"] }],
+  ])("is not reported for plugins %j", async (plugins) => {
+    const report = await auditFixture({ config: { plugins } });
+    expect(report.findings.map((f) => f.checkId)).not.toContain("plugins.extensions_no_allowlist");
   });
 });
 
