@@ -73,8 +73,11 @@ export {
 } from "./mention";
 export {
   type ChannelPluginContext,
+  type ChannelsCoreRuntime,
   CLAW_PLUGIN_API_VERSION,
   type ClawPlugin,
+  PLUGIN_ZOD_BUILDERS,
+  type PluginZod,
 } from "./plugin";
 export {
   type AgentRoute,

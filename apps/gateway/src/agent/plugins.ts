@@ -11,7 +11,6 @@ import { lstat, readdir, readFile, realpath } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { isAbsolute, join, relative } from "node:path";
 import { pathToFileURL } from "node:url";
-import * as channelsCore from "@claw/channels-core";
 import {
   type ChannelAdapter,
   type ChannelPluginContext,
@@ -300,9 +299,32 @@ export async function loadChannelPlugins(options: {
     (options.reserved ?? []).map((id) => [id, "an adapter passed to the gateway"]),
   );
   const pluginIds = new Map<string, string>();
+  // Named builders, not the `z` namespace: a namespace used as a value makes the bundler keep all of
+  // zod (its locales) on the load path of every CLI command. channels-core is imported on demand.
+  const channelsCore = await import("@claw/channels-core");
   const context: ChannelPluginContext = Object.freeze({
     apiVersion: CLAW_PLUGIN_API_VERSION,
-    z,
+    z: Object.freeze({
+      any: z.any,
+      array: z.array,
+      boolean: z.boolean,
+      discriminatedUnion: z.discriminatedUnion,
+      enum: z.enum,
+      int: z.int,
+      literal: z.literal,
+      never: z.never,
+      nullable: z.nullable,
+      number: z.number,
+      object: z.object,
+      optional: z.optional,
+      record: z.record,
+      strictObject: z.strictObject,
+      string: z.string,
+      tuple: z.tuple,
+      union: z.union,
+      unknown: z.unknown,
+      url: z.url,
+    }),
     channelsCore,
   });
   // Resolution starts inside the plugins dir; the result must lie in its node_modules/<name>.
