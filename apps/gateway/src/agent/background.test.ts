@@ -138,11 +138,35 @@ describe("background processes", () => {
     run.write("stdout", "LAST");
     run.end(0);
     await tick();
-    const polled = processes.poll(key, id);
-    const dropped = 100 * 1000 + 4 - OUTPUT_TAIL_BYTES;
-    expect(polled?.stdout.startsWith(`[${dropped} earlier bytes dropped]\n`)).toBe(true);
-    expect(polled?.stdout.endsWith("xLAST")).toBe(true);
-    expect(processes.log(key, id, OUTPUT_TAIL_BYTES)?.stdout.length).toBe(OUTPUT_TAIL_BYTES);
+    const polled = processes.poll(key, id)?.stdout ?? "";
+    const note =
+      /^\n\[claw: (\d+) or more characters dropped: the output came faster than it was read\]\n/.exec(
+        polled,
+      );
+    expect(note).not.toBeNull();
+    const written = 100 * 1000 + 4;
+    const shown = polled.length - (note?.[0].length ?? 0);
+    // Everything written is either shown or counted as dropped, and the whole reply fits in the tail.
+    expect(Number(note?.[1]) + shown).toBe(written);
+    expect(Number(note?.[1])).toBeGreaterThanOrEqual(written - OUTPUT_TAIL_BYTES);
+    expect(polled.length).toBeLessThanOrEqual(OUTPUT_TAIL_BYTES);
+    expect(polled.endsWith("xLAST")).toBe(true);
+    expect(processes.log(key, id, OUTPUT_TAIL_BYTES)?.stdout).toBe(polled);
+  });
+
+  it("keeps the dropped-output note when the unread output is multi-byte text", async () => {
+    const { processes, owner } = setup();
+    const run = controlled();
+    const key = owner("a").sessionKey;
+    const { id } = processes.start(owner("a"), "yes é", "sandbox", run.launch);
+    for (let i = 0; i < 100; i++) run.write("stdout", "é€😀".repeat(200));
+    run.end(0);
+    await tick();
+    const polled = processes.poll(key, id)?.stdout ?? "";
+    expect(polled).toMatch(/^\n\[claw: \d+ or more characters dropped/);
+    expect(Buffer.byteLength(polled, "utf8")).toBeLessThanOrEqual(OUTPUT_TAIL_BYTES);
+    expect(polled.endsWith("é€😀")).toBe(true);
+    expect(polled).not.toContain("\ufffd");
   });
 
   it("forgets finished records after the retention time and beyond the per-session cap (oldest first)", async () => {

@@ -124,6 +124,23 @@ class OutputTail {
   }
 }
 
+/** Bytes kept free in the tail for the note that marks output dropped unread. */
+const GAP_NOTE_ROOM_BYTES = 128;
+
+/** How many leading characters of `text` to drop so that the rest is at most `budget` UTF-8 bytes. */
+function charsOverByteBudget(text: string, budget: number): number {
+  let excess = Buffer.byteLength(text, "utf8") - budget;
+  let drop = 0;
+  while (excess > 0 && drop < text.length) {
+    const code = text.codePointAt(drop) as number;
+    const width = code < 0x80 ? 1 : code < 0x800 ? 2 : code < 0x10000 ? 3 : 4;
+    const units = code > 0xffff ? 2 : 1;
+    excess -= width;
+    drop += units;
+  }
+  return drop;
+}
+
 /**
  * One output stream: decoded, kept raw (the last OUTPUT_TAIL_BYTES characters) until it is read, then
  * redacted (secrets held back across chunks) into the kept tail. Redacting on read bounds the work by
@@ -177,7 +194,10 @@ class OutputSink {
     if (this.skipped > 0) {
       // A secret may straddle the gap: what the redactor holds back before it and the first
       // holdChars after it may each be a piece of one, so both are dropped too, never shown.
-      const cut = Math.min(text.length, this.redact.holdChars);
+      let cut = Math.min(text.length, this.redact.holdChars);
+      // The note and what follows it must fit in the kept tail together, or the tail would cut the
+      // note itself off and the reader would never learn how much was lost.
+      cut += charsOverByteBudget(text.slice(cut), OUTPUT_TAIL_BYTES - GAP_NOTE_ROOM_BYTES);
       this.keep(
         `\n[claw: ${this.skipped + cut} or more characters dropped: the output came faster than it was read]\n`,
       );
