@@ -73,6 +73,7 @@ const alwaysFresh: NonceStore = {
   issue: () => "",
   status: () => "fresh",
   consume: () => true,
+  release: () => {},
   size: 0,
 };
 const fields = {

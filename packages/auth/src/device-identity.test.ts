@@ -177,6 +177,17 @@ describe("challenge-response", () => {
     expect(nonces.size).toBeLessThanOrEqual(50);
   });
 
+  it("a released nonce frees its place: closed connections never push out a live challenge", () => {
+    const nonces = createNonceStore({ random: createSeededRandom(2), capacity: 50 });
+    const live = nonces.issue(now);
+    for (let i = 0; i < 1000; i++) nonces.release(nonces.issue(now));
+    expect(nonces.status(live, now)).toBe("fresh");
+    expect(nonces.size).toBe(1);
+    nonces.release(live);
+    expect(nonces.status(live, now)).toBe("unknown");
+    expect(nonces.consume(live, now)).toBe(false);
+  });
+
   it("canonicalizes scopes (sorted, de-duplicated)", () => {
     const base = {
       deviceId: identity.deviceId,

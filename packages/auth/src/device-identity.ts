@@ -148,6 +148,12 @@ export interface NonceStore {
   status(nonce: string, nowMs: number): NonceStatus;
   /** Marks a fresh nonce used; false if it was not fresh. */
   consume(nonce: string, nowMs: number): boolean;
+  /**
+   * Forgets a nonce whose connection has closed: it can no longer be answered (a proof must carry
+   * its own connection's challenge), so it need not hold a place. Without this, opening and closing
+   * connections fills the store and pushes out the challenges of clients still in their handshake.
+   */
+  release(nonce: string): void;
   readonly size: number;
 }
 
@@ -188,6 +194,9 @@ export function createNonceStore(options: {
       if (status(nonce, nowMs) !== "fresh") return false;
       entries.get(nonce)!.used = true;
       return true;
+    },
+    release(nonce) {
+      entries.delete(nonce);
     },
   };
 }

@@ -71,6 +71,8 @@ export interface GatewayLimits {
   readonly maxInFlightPerConnection: number;
   /** Open WebSocket connections in all. */
   readonly maxConnections: number;
+  /** Challenge nonces remembered at once (a closed connection's nonce is forgotten at once). */
+  readonly maxOutstandingChallenges: number;
 }
 
 export const DEFAULT_LIMITS: GatewayLimits = {
@@ -82,6 +84,7 @@ export const DEFAULT_LIMITS: GatewayLimits = {
   maxUnauthorizedFrames: 10,
   maxInFlightPerConnection: 64,
   maxConnections: 1024,
+  maxOutstandingChallenges: 10_000,
 };
 
 /** A route a channel adapter mounts under `/channels/` (its webhook). */
@@ -183,7 +186,10 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
   const auth = compileAuth(gateway);
   const originPolicy = compileOriginPolicy(gateway.controlUi);
   const limiter = createAuthRateLimiter(gateway.auth.rateLimit);
-  const nonces = createNonceStore({ random: options.random });
+  const nonces = createNonceStore({
+    random: options.random,
+    capacity: limits.maxOutstandingChallenges,
+  });
   const startedAtMs = clock.now();
   const servers: Server[] = [];
   let addresses: GatewayAddress[] = [];
@@ -670,6 +676,7 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
     ws.on("close", () => {
       clearTimeout(connection.handshakeTimer);
       if (!connection.authenticated) releasePending(connection);
+      nonces.release(connection.nonce);
       connection.unsubscribe?.();
       connections.delete(connection);
     });

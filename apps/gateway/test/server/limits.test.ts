@@ -1,5 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { createDeviceIdentity, signDeviceAuth } from "@claw/auth";
+import { systemClock, systemRandom } from "@claw/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectGateway } from "../../src/server/client";
 import {
@@ -95,6 +97,51 @@ describe("pre-auth limits", () => {
     const closed = await socket.closed;
     expect(closed.code).toBe(1008);
     expect(socket.frames.filter((f) => f.type === "res").length).toBeGreaterThanOrEqual(10);
+  });
+});
+
+describe("challenge nonces", () => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await startTestGateway({ limits: { maxOutstandingChallenges: 8 } });
+  });
+  afterAll(() => gw.stop());
+
+  it("connections opened and closed never push out a challenge still being answered", async () => {
+    const device = createDeviceIdentity({ clock: systemClock, random: systemRandom });
+    const waiting = await openRaw(gw.url);
+    const challenge = await waiting.next((f) => f.event === "connect.challenge");
+    const nonce = (challenge.payload as { nonce: string }).nonce;
+    // Far more connections than the store holds, each closed before the next opens.
+    for (let i = 0; i < 40; i++) {
+      const flood = await openRaw(gw.url);
+      await flood.next((f) => f.event === "connect.challenge");
+      flood.ws.close();
+      await flood.closed;
+    }
+    const signedAtMs = Date.now();
+    const fields = {
+      deviceId: device.deviceId,
+      clientId: "test",
+      role: "operator",
+      scopes: ["operator.admin"],
+      signedAtMs,
+      nonce,
+    };
+    waiting.send(
+      connectFrame({
+        device: {
+          deviceId: device.deviceId,
+          publicKey: device.publicKey,
+          signedAtMs,
+          nonce,
+          signature: signDeviceAuth(device, fields),
+        },
+      }),
+    );
+    const reply = await waiting.next((f) => f.type === "res");
+    expect(reply).toMatchObject({ ok: true, payload: { auth: { deviceId: device.deviceId } } });
+    waiting.ws.close();
   });
 });
 
