@@ -1,5 +1,5 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${VAR} references are data here.
-import { chmod, mkdir, mkdtemp, realpath, rm, symlink, writeFile } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, realpath, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -131,6 +131,60 @@ describe("claw doctor", () => {
     expect(loose.json<Report>().checks.find((c) => c.id === "config-modes")).toMatchObject({
       status: "warn",
       fix: `chmod 600 ${join(stateDir, "claw.json")}`,
+    });
+  });
+
+  it("checks allowed plugin packages without running their code", async () => {
+    const homeDir = await home();
+    const stateDir = join(homeDir, ".claw");
+    await mkdir(stateDir, { mode: 0o700 });
+    await writeFile(
+      join(stateDir, "claw.json"),
+      JSON.stringify({
+        plugins: {
+          enabled: true,
+          allow: ["claw-channel-acme", "claw-channel-old"],
+          deny: ["claw-channel-old"],
+        },
+      }),
+      { mode: 0o600 },
+    );
+    const pluginCheck = async () =>
+      (await runCli(["doctor", "--json"], { homeDir }))
+        .json<Report>()
+        .checks.find((c) => c.id === "plugins");
+
+    expect(await pluginCheck()).toMatchObject({
+      status: "fail",
+      message: expect.stringContaining("PLUGIN_NOT_INSTALLED"),
+      fix: `npm install --prefix ${join(stateDir, "plugins")} claw-channel-acme`,
+    });
+
+    // A package whose code, if doctor ran it, would leave a marker file.
+    const marker = join(homeDir, "plugin-code-ran");
+    const packageDir = join(stateDir, "plugins", "node_modules", "claw-channel-acme");
+    await mkdir(packageDir, { recursive: true, mode: 0o755 });
+    await writeFile(
+      join(packageDir, "package.json"),
+      JSON.stringify({ name: "claw-channel-acme", version: "2.0.1", main: "index.js" }),
+      { mode: 0o644 },
+    );
+    await writeFile(
+      join(packageDir, "index.js"),
+      `require("node:fs").writeFileSync(${JSON.stringify(marker)}, "ran");`,
+      { mode: 0o644 },
+    );
+    const ok = await pluginCheck();
+    expect(ok?.status).toBe("ok");
+    expect(ok?.message).toContain("claw-channel-acme@2.0.1");
+    expect(ok?.message).toContain("denied by plugins.deny: claw-channel-old");
+    await expect(stat(marker)).rejects.toMatchObject({ code: "ENOENT" });
+
+    await chmod(join(packageDir, "index.js"), 0o646);
+    expect(await pluginCheck()).toMatchObject({
+      status: "fail",
+      message: expect.stringContaining("PLUGIN_UNSAFE_MODE"),
+      fix: `chmod -R go-w ${join(stateDir, "plugins")}`,
     });
   });
 

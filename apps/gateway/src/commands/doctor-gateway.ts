@@ -5,7 +5,7 @@ import { mergeEnvSecrets, readStoredGatewayToken } from "../server/start";
 import { resolveGatewayTarget } from "../server/target";
 import type { DoctorCheck } from "./doctor";
 
-/** `claw doctor` checks for the gateway: its credential, whether it answers, and Docker when sandboxing is on. */
+/** `claw doctor` checks for the gateway: its credential, whether it answers, Docker when sandboxing is on, and its plugins. */
 const gatewayTokenCheck: DoctorCheck = {
   id: "gateway-token",
   title: "gateway credential present and private",
@@ -129,8 +129,48 @@ const dockerCheck: DoctorCheck = {
   },
 };
 
+const pluginsCheck: DoctorCheck = {
+  id: "plugins",
+  title: "allowed channel plugins installed and safe to load (none of their code is run)",
+  async run({ paths, config }) {
+    if (config === undefined)
+      return {
+        status: "warn",
+        message: "skipped: the config did not load",
+        fix: "fix the config first",
+      };
+    const { plugins } = config.config;
+    if (!plugins.enabled) return { status: "ok", message: "plugins are off (plugins.enabled)" };
+    const { inspectChannelPlugins } = await import("../agent/plugins-inspect");
+    const inspected = await inspectChannelPlugins({ stateDir: paths.stateDir, plugins });
+    if (!inspected.ok) {
+      const [first] = inspected.refusals;
+      const more = inspected.refusals.length - 1;
+      return {
+        status: "fail",
+        message: `the gateway would refuse to start: ${first?.code}: ${first?.message}${more > 0 ? ` (and ${more} more)` : ""}`,
+        fix: first?.fix ?? "see claw gateway",
+      };
+    }
+    const skipped =
+      inspected.denied.length > 0 ? `; denied by plugins.deny: ${inspected.denied.join(", ")}` : "";
+    if (inspected.packages.length === 0) {
+      return {
+        status: "ok",
+        message: `plugins are on but plugins.allow names nothing to load${skipped}`,
+      };
+    }
+    const names = inspected.packages.map((p) => `${p.name}@${p.version ?? "?"}`).join(", ");
+    return {
+      status: "ok",
+      message: `${inspected.packages.length} package(s) in place: ${names}${skipped} (their exports are checked when the gateway starts)`,
+    };
+  },
+};
+
 export const GATEWAY_DOCTOR_CHECKS: readonly DoctorCheck[] = [
   gatewayTokenCheck,
   gatewayReachableCheck,
   dockerCheck,
+  pluginsCheck,
 ];
