@@ -77,7 +77,10 @@ if (found?.split(".")[0] !== pnpmVersion.split(".")[0]) {
 
 step("installing the workspace's dependencies (pnpm install --frozen-lockfile)");
 const frozen = existsSync(join(root, "pnpm-lock.yaml")) ? ["--frozen-lockfile"] : [];
-if (run("pnpm", ["install", ...frozen]).status !== 0) {
+// The workspace's node_modules are only ever made by this install: when they were made with another
+// store (another user or HOME), let pnpm rebuild them instead of stopping to ask on a TTY there is not.
+const noPrompt = ["--config.confirm-modules-purge=false"];
+if (run("pnpm", ["install", ...frozen, ...noPrompt]).status !== 0) {
   fail("pnpm install failed; the output above says why.");
 }
 
