@@ -422,18 +422,35 @@ export function createBackgroundProcesses(options: BackgroundProcessOptions): Ba
 }
 
 /**
+ * The leader of every host command's process group. fd 0 is a pipe whose only write end the gateway
+ * holds and never writes: a watchdog in the group reads it, and when the gateway dies (even by
+ * SIGKILL, when no timer or close of ours runs) the kernel closes that end, the watchdog reads EOF
+ * and kills the whole group. The command itself gets /dev/null as stdin and never sees the pipe.
+ */
+const HOST_GROUP_LEADER = [
+  "exec 3<&0 </dev/null",
+  "{ cat <&3 >/dev/null 2>&1; kill -KILL 0; } >/dev/null 2>&1 &",
+  "exec 3<&-",
+  '/bin/sh -c "$1" &',
+  'wait "$!"',
+].join("\n");
+
+/**
  * Runs a shell command on the gateway host as the leader of its own process group, so that kill,
- * timeout and its own exit reach everything it started (a child that leaves the group with setsid escapes; the
- * sandbox is the boundary for that, host exec is the elevated exception).
+ * timeout and its own exit reach everything it started, and it cannot outlive the gateway (a child
+ * that leaves the group with setsid escapes; the sandbox is the boundary for that, host exec is the
+ * elevated exception). A command killed by a signal reports the shell's 128 + n exit code.
  */
 export function hostLauncher(command: string, cwd: string, timeoutMs: number): Launcher {
   return ({ signal, onOutput }) =>
     new Promise((resolve) => {
-      const child = spawn("/bin/sh", ["-c", command], {
+      const child = spawn("/bin/sh", ["-c", HOST_GROUP_LEADER, "claw-host", command], {
         cwd,
-        stdio: ["ignore", "pipe", "pipe"],
+        stdio: ["pipe", "pipe", "pipe"],
         detached: true,
       });
+      // Held open, never written: its end is the watchdog's signal that the gateway is gone.
+      child.stdin.on("error", () => {});
       let stopped: "killed" | "timed-out" | undefined;
       const killGroup = (why: "killed" | "timed-out") => {
         if (stopped !== undefined) return;

@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { setMaxListeners } from "node:events";
 import { mkdir, realpath } from "node:fs/promises";
 import { isAbsolute, join, resolve } from "node:path";
 import {
@@ -353,32 +353,39 @@ export async function createAgentRuntime(deps: AgentRuntimeDeps): Promise<AgentR
     readonly context: ToolCallContext;
   }
   const scopes = new Map<string, CallScope>();
+  /** Aborted on close: kills every foreground host command still running. */
+  const hostAbort = new AbortController();
+  // One listener per running foreground host command (sessions run in parallel).
+  setMaxListeners(256, hostAbort.signal);
 
-  const runHost = (command: string, cwd: string, timeoutMs: number): Promise<ToolOutput> =>
-    new Promise((resolveRun) => {
-      const child = spawn("/bin/sh", ["-c", command], {
-        cwd,
-        stdio: ["ignore", "pipe", "pipe"],
-        timeout: timeoutMs,
-      });
-      let out = "";
-      let size = 0;
-      const take = (chunk: Buffer) => {
+  /** Foreground host exec: the same process-group launcher as a background one, output capped. */
+  const runHost = async (command: string, cwd: string, timeoutMs: number): Promise<ToolOutput> => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const outcome = await hostLauncher(
+      command,
+      cwd,
+      timeoutMs,
+    )({
+      signal: hostAbort.signal,
+      onOutput: (_stream, chunk) => {
+        if (size < MAX_HOST_OUTPUT_BYTES)
+          chunks.push(chunk.subarray(0, MAX_HOST_OUTPUT_BYTES - size));
         size += chunk.byteLength;
-        if (size <= MAX_HOST_OUTPUT_BYTES) out += chunk.toString("utf8");
-      };
-      child.stdout.on("data", take);
-      child.stderr.on("data", take);
-      child.on("error", (error) =>
-        resolveRun({ text: `exec failed: ${error.message}`, isError: true }),
-      );
-      child.on("close", (code, signal) =>
-        resolveRun({
-          text: `${out}${size > MAX_HOST_OUTPUT_BYTES ? "\n[output cut]" : ""}\n[exit ${code ?? signal}]`,
-          isError: code !== 0,
-        }),
-      );
+      },
     });
+    const out = Buffer.concat(chunks).toString("utf8");
+    const end =
+      outcome.state === "timed-out"
+        ? `[timed out after ${timeoutMs} ms]`
+        : outcome.state === "killed"
+          ? "[killed: the gateway is shutting down]"
+          : `[exit ${outcome.exitCode ?? "unknown"}]`;
+    return {
+      text: `${out}${size > MAX_HOST_OUTPUT_BYTES ? "\n[output cut]" : ""}\n${end}`,
+      isError: outcome.state !== "exited" || outcome.exitCode !== 0,
+    };
+  };
 
   const processes = createBackgroundProcesses({
     clock,
@@ -1216,6 +1223,7 @@ export async function createAgentRuntime(deps: AgentRuntimeDeps): Promise<AgentR
       closed = true;
       unsubscribeApprovals();
       for (const abort of [...waits]) abort();
+      hostAbort.abort();
       for (const { owner, info } of await processes.close()) {
         await processEvent(owner, info, "kill", { reason: "shutdown", state: info.state });
       }

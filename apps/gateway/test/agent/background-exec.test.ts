@@ -1,4 +1,6 @@
-import { readFile, writeFile } from "node:fs/promises";
+import { spawn } from "node:child_process";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createRedactor, DEFAULT_STREAM_PATTERN_HOLD, type Redactor } from "@claw/audit";
 import { systemClock, systemRandom } from "@claw/core";
@@ -392,6 +394,33 @@ describe("exec background and the process tool (gateway host)", () => {
     await h.runtime.close();
     for (const pid of pids) expect(await alive(pid)).toBe(false);
   });
+
+  it("a foreground host exec that times out kills what it started, even what holds its output open", async () => {
+    h = await createHarness({
+      config: hostConfig("full", { scripted: true }),
+      script: [
+        {
+          tool: "exec",
+          // The backgrounded sleep and the pipeline keep stdout open after the shell is gone.
+          args: { command: "sleep 120 & echo $! > left.pid; sleep 121 | cat", timeoutMs: 500 },
+        },
+        { reply: "x" },
+      ],
+    });
+    const started = Date.now();
+    await deliver(h, h.message("root-user", "go"));
+    const [result] = toolContents({
+      body: {
+        messages: (h.runtime.models.scripted as ScriptedProvider).requests.at(-1)?.messages ?? [],
+      },
+    } as unknown as RecordedRequest);
+    expect(result).toContain("[timed out after 500 ms]");
+    // Not the 120 s the leftovers would have held the pipe.
+    expect(Date.now() - started).toBeLessThan(60_000);
+    const workspace = h.runtime.agents[0]?.workspace as string;
+    const pid = (await readFile(join(workspace, "left.pid"), "utf8")).trim();
+    await until(async () => ((await alive(pid)) ? undefined : true), `pid ${pid} gone`);
+  });
 });
 
 const engine = await requireDockerEngine([BUSYBOX]);
@@ -477,6 +506,41 @@ describe.skipIf(!engine.run)(
 );
 
 describe("hostLauncher", () => {
+  it("a host command does not outlive a gateway killed with SIGKILL", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "claw-host-orphan-"));
+    try {
+      const script = join(dir, "gateway.mts");
+      await writeFile(
+        script,
+        `import { hostLauncher } from ${JSON.stringify(join(import.meta.dirname, "../../src/agent/background.ts"))};
+hostLauncher("sleep 300 & echo $!; sleep 301", ${JSON.stringify(dir)}, 600_000)({
+  signal: new AbortController().signal,
+  onOutput: (_stream, chunk) => process.stdout.write(chunk),
+});
+`,
+      );
+      const gateway = spawn(
+        process.execPath,
+        ["--conditions=@claw/source", "--import", "tsx", script],
+        {
+          cwd: join(import.meta.dirname, "../../../.."),
+          stdio: ["ignore", "pipe", "inherit"],
+        },
+      );
+      let out = "";
+      gateway.stdout.on("data", (chunk: Buffer) => {
+        out += chunk.toString("utf8");
+      });
+      const pid = await until(() => /^(\d+)\n/.exec(out)?.[1], "the command's child pid");
+      expect(await alive(pid)).toBe(true);
+      gateway.kill("SIGKILL");
+      // No timer, close or exit handler of the gateway runs: the group's watchdog sees the pipe close.
+      await until(async () => ((await alive(pid)) ? undefined : true), `pid ${pid} gone`);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it("kills what the command left behind in its process group when the command itself exits", async () => {
     let out = "";
     const outcome = await hostLauncher(
