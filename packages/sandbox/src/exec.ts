@@ -48,17 +48,11 @@ const KILL_GRACE_MS = 5_000;
 const PID_WAIT_MS = 2_000;
 
 /**
- * Runs the command as its own exec (so it leads its own session), after printing its pid on stderr
- * for the manager: the pid is the session id every child inherits, which is what a timeout kills.
+ * Stops then kills every process whose session is `$t` (but this shell), or whose parent was just
+ * collected (catches a child that called setsid while its parent lives), with shell builtins only (no
+ * fork per process). Three passes catch racing forks. Counts the kill rounds in `$n`.
  */
-const WRAPPER_SCRIPT = `printf '\\036claw-pid:%s\\n' "$$" >&2; exec "$@"`;
-
-/**
- * Kills a session and everything started from it, with shell builtins only (no fork per process):
- * stop then kill every process whose session is the target, or whose parent was just collected
- * (catches a child that called setsid while its parent lives). Three passes catch racing forks.
- */
-const KILLER_SCRIPT = `t=$1; me=$$; n=0; pass=0
+const KILL_SESSION = `me=$$; n=0; pass=0
 while [ $pass -lt 3 ]; do
   pass=$((pass+1)); pids=" "
   for round in 1 2; do
@@ -73,7 +67,25 @@ while [ $pass -lt 3 ]; do
   done
   [ "$pids" = " " ] && break
   kill -STOP $pids 2>/dev/null; kill -KILL $pids 2>/dev/null; n=$((n+1))
-done
+done`;
+
+/**
+ * Runs the command as its own exec (so this shell leads its own session), after printing its pid on
+ * stderr for the manager: the pid is the session id every child inherits, which is what a timeout
+ * kills. When the command ends, whatever it left running in the session (`cmd &`) is killed too, so
+ * nothing outlives its exec (and nothing left behind holds the output open); the exit status is
+ * the command's.
+ */
+const WRAPPER_SCRIPT = `printf '\\036claw-pid:%s\\n' "$$" >&2
+"$@"
+claw_status=$?
+t=$$
+${KILL_SESSION}
+exit $claw_status`;
+
+/** The killer a timeout or abort runs as a second exec: the session `$1`; prints how many rounds it took. */
+const KILLER_SCRIPT = `t=$1
+${KILL_SESSION}
 echo "claw-killed:$n"`;
 
 /** A bounded byte sink: keeps the first `cap` bytes and counts the rest. */

@@ -172,6 +172,18 @@ describe.skipIf(!engine.run)(`escape attempts in a real container${engine.label}
     expect(after.stdout).not.toMatch(/sleep 30[0-4]/);
   });
 
+  it("kills what a command leaves running when it exits, and keeps its exit status", async () => {
+    // The first sleep holds stdout open: before, the exec waited for it until the timeout.
+    const result = await sh(
+      "sleep 310 & nohup sleep 311 >/dev/null 2>&1 & (sleep 312 >/dev/null &) ; echo done; exit 7",
+      20_000,
+    );
+    expect(result).toMatchObject({ exitCode: 7, timedOut: false, stdout: "done\n" });
+    const after = await sh("for d in /proc/[0-9]*; do tr '\\0' ' ' < $d/cmdline; echo; done");
+    expect(after.stdout).not.toMatch(/sleep 31[0-2]/);
+    expect((await sh("kill -TERM $$")).exitCode).toBe(143);
+  });
+
   it("kills an OOM memory hog without harming the sandbox", async () => {
     const result = await sh("dd if=/dev/zero of=/dev/null bs=200M count=1");
     expect(result.exitCode).toBe(137);
