@@ -50,7 +50,8 @@ const PID_WAIT_MS = 2_000;
 /**
  * Stops then kills every process whose session is `$t` (but this shell), or whose parent was just
  * collected (catches a child that called setsid while its parent lives), with shell builtins only (no
- * fork per process). Three passes catch racing forks. Counts the kill rounds in `$n`.
+ * fork per process). A second scan follows children of what the first found; three passes catch
+ * racing forks. Counts the kill rounds in `$n`.
  */
 const KILL_SESSION = `me=$$; n=0; pass=0
 while [ $pass -lt 3 ]; do
@@ -64,6 +65,7 @@ while [ $pass -lt 3 ]; do
       if [ "$4" = "$t" ] || [ "$p" = "$t" ]; then pids="$pids$p "; continue; fi
       case "$pids" in *" $2 "*) pids="$pids$p ";; esac
     done
+    [ "$pids" = " " ] && break
   done
   [ "$pids" = " " ] && break
   kill -STOP $pids 2>/dev/null; kill -KILL $pids 2>/dev/null; n=$((n+1))
