@@ -179,6 +179,10 @@ function callerOf(connection: Connection): MethodCaller {
 }
 const INTERNAL_MESSAGE = "The gateway hit an internal error; the details are in its log.";
 
+/** Tries at picking one free port for every listener when the port is 0. */
+const MAX_SHARED_PORT_ATTEMPTS = 5;
+const RETRY_PORT = Symbol("retry with another port");
+
 /** The gateway's HTTP + WebSocket server. Composition only: every decision is a library call. */
 export function createGatewayServer(options: GatewayServerOptions): GatewayServer {
   const limits: GatewayLimits = { ...DEFAULT_LIMITS, ...options.limits };
@@ -920,36 +924,59 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
     },
     async listen() {
       const scheme = options.tls ? "wss" : "ws";
-      try {
-        for (const listener of options.listeners) {
-          const server = makeServer();
-          servers.push(server);
-          await new Promise<void>((resolve, reject) => {
-            server.once("error", reject);
-            server.listen({ host: listener.host, port: listener.port, exclusive: true }, () => {
-              server.off("error", reject);
-              resolve();
+      const listenOn = async (host: string, port: number) => {
+        const server = makeServer();
+        servers.push(server);
+        await new Promise<void>((resolve, reject) => {
+          server.once("error", reject);
+          server.listen({ host, port, exclusive: true }, () => {
+            server.off("error", reject);
+            resolve();
+          });
+        });
+        return server.address() as AddressInfo;
+      };
+      const closeAll = () => {
+        for (const server of servers.splice(0)) server.close();
+        addresses = [];
+      };
+      // Port 0 means "any free port": every listener of the gateway gets the same one (so
+      // "localhost" reaches it over IPv4 and IPv6 alike), picked again when another address has it taken.
+      for (let attempt = 1; ; attempt++) {
+        let shared: number | undefined;
+        try {
+          for (const listener of options.listeners) {
+            const derived = listener.port === 0 && shared !== undefined;
+            let info: AddressInfo;
+            try {
+              info = await listenOn(listener.host, derived ? (shared as number) : listener.port);
+            } catch (error) {
+              const busy = (error as { code?: string }).code === "EADDRINUSE";
+              if (derived && busy && attempt < MAX_SHARED_PORT_ATTEMPTS) throw RETRY_PORT;
+              throw error;
+            }
+            shared ??= info.port;
+            const host = listener.family === 6 ? `[${info.address}]` : info.address;
+            addresses.push({
+              host: info.address,
+              port: info.port,
+              family: listener.family,
+              url: `${scheme}://${host}:${info.port}`,
             });
-          });
-          const info = server.address() as AddressInfo;
-          const host = listener.family === 6 ? `[${info.address}]` : info.address;
-          addresses.push({
-            host: info.address,
-            port: info.port,
-            family: listener.family,
-            url: `${scheme}://${host}:${info.port}`,
-          });
+          }
+          break;
+        } catch (error) {
+          closeAll();
+          if (error === RETRY_PORT) continue;
+          const code = (error as { code?: string }).code ?? "error";
+          throw gatewayErrors.error(
+            "GATEWAY_LISTEN_FAILED",
+            code === "EADDRINUSE"
+              ? "The port is in use (another gateway?); stop it or pass --port."
+              : `Could not listen (${code}); check --bind and --port.`,
+            { cause: error },
+          );
         }
-      } catch (error) {
-        for (const server of servers) server.close();
-        const code = (error as { code?: string }).code ?? "error";
-        throw gatewayErrors.error(
-          "GATEWAY_LISTEN_FAILED",
-          code === "EADDRINUSE"
-            ? "The port is in use (another gateway?); stop it or pass --port."
-            : `Could not listen (${code}); check --bind and --port.`,
-          { cause: error },
-        );
       }
       addresses = [...addresses];
       return addresses;

@@ -55,6 +55,33 @@ describe("slow consumers and shutdown", () => {
     }
   }, 30_000);
 
+  it("port 0 gives every loopback listener the same free port (IPv4 and IPv6)", async () => {
+    const gw = await startTestGateway({
+      start: {
+        hostInfo: {
+          interfaces: {
+            lo: [
+              { address: "127.0.0.1", family: "IPv4", internal: true },
+              { address: "::1", family: "IPv6", internal: true },
+            ],
+          },
+          inContainer: false,
+        },
+      },
+    });
+    try {
+      const { addresses } = gw.gateway;
+      expect(addresses.map((a) => a.family).sort()).toEqual([4, 6]);
+      expect(new Set(addresses.map((a) => a.port)).size).toBe(1);
+      for (const address of addresses) {
+        const response = await fetch(`${address.url.replace(/^ws/, "http")}/healthz`);
+        expect(response.status).toBe(200);
+      }
+    } finally {
+      await gw.stop();
+    }
+  });
+
   it("stop(): announces shutdown, refuses new connections, closes clients with 1012", async () => {
     const gw = await startTestGateway();
     const socket = await openRaw(gw.url);
