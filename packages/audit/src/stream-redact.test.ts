@@ -57,6 +57,29 @@ const streamed: Stream = (redactor, secrets, hold, chunks) => {
   return out + stream.flush();
 };
 
+/** A live reader: finished lines released after every chunk. */
+const streamedByLines: Stream = (redactor, secrets, hold, chunks) => {
+  const stream = createStreamRedactor({ redactor, secrets, patternHoldChars: hold });
+  let out = "";
+  for (const chunk of chunks) out += stream.push(chunk) + stream.releaseLines();
+  return out + stream.flush();
+};
+
+/** The broken twin of releaseLines: every finished line redacted on its own. */
+const byLinesUnguarded: Stream = (redactor, _secrets, _hold, chunks) => {
+  let buffer = "";
+  let out = "";
+  for (const chunk of chunks) {
+    buffer += chunk;
+    const end = buffer.lastIndexOf("\n");
+    if (end >= 0) {
+      out += redactor.redactText(buffer.slice(0, end + 1), "message");
+      buffer = buffer.slice(end + 1);
+    }
+  }
+  return out + redactor.redactText(buffer, "message");
+};
+
 /** The broken twin: each chunk redacted on its own (what the gateway did before). */
 const perChunk: Stream = (redactor, _secrets, _hold, chunks) =>
   chunks.map((c) => redactor.redactText(c, "message" as RedactionKind)).join("");
@@ -88,6 +111,32 @@ function tokenProperty(impl: Stream) {
     expect(out.includes(token)).toBe(false);
     expect(out).toBe(redactor.redactText(text, "message"));
   });
+}
+
+/** A secret's name at the end of one line and its value on the next (YAML-ish, wrapped CLI, pretty JSON). */
+function nameThenValueProperty(impl: Stream) {
+  return fc.property(
+    fc.constantFrom(
+      (v: string) => `password:\n  ${v}`,
+      (v: string) => `API_TOKEN=\n${v}`,
+      (v: string) => `run --token\n${v}`,
+      (v: string) => `"apiKey":\n "${v}"`,
+      (v: string) => `Authorization:\n Bearer ${v}`,
+    ),
+    chars(alnum, 10, 30),
+    filler,
+    filler,
+    cutsArb,
+    (shape, value, before, after, cuts) => {
+      const redactor = createRedactor({ mode: "all" });
+      const text = `${before}\n${shape(value)}\n${after}`;
+      const out = impl(redactor, [], DEFAULT_STREAM_PATTERN_HOLD, split(text, cuts));
+      // Streamed exactly as the whole text would be redacted (which hides the value unless the filler
+      // before it claims the name as a value of its own, e.g. `token=\npassword:`).
+      expect(out).toBe(redactor.redactText(text, "message"));
+      if (before === "") expect(out.includes(value)).toBe(false);
+    },
+  );
 }
 
 describe("createStreamRedactor", () => {
@@ -123,6 +172,50 @@ describe("createStreamRedactor", () => {
 
   it("property: a supported token split anywhere never reaches the stream (mode all)", () => {
     fc.assert(tokenProperty(streamed), { numRuns: 300 });
+  });
+
+  it("property: releasing finished lines after every chunk keeps both properties", () => {
+    fc.assert(exactSecretProperty(streamedByLines), { numRuns: 600 });
+    fc.assert(tokenProperty(streamedByLines), { numRuns: 600 });
+    fc.assert(nameThenValueProperty(streamedByLines), { numRuns: 600 });
+  });
+
+  it("the property catches unguarded line release (the broken twin)", () => {
+    expect(() => fc.assert(nameThenValueProperty(byLinesUnguarded), { numRuns: 600 })).toThrow();
+  });
+
+  it("releases finished lines at once and holds the unfinished one", () => {
+    const redactor = createRedactor({ mode: "all", secrets: ["hunter2-super-secret-value"] });
+    const stream = createStreamRedactor({
+      redactor,
+      secrets: ["hunter2-super-secret-value"],
+      patternHoldChars: DEFAULT_STREAM_PATTERN_HOLD,
+    });
+    expect(stream.push("server ready\nlistening on :3000\n> ")).toBe("");
+    expect(stream.releaseLines()).toBe("server ready\nlistening on :3000\n");
+    expect(stream.releaseLines()).toBe("");
+    expect(stream.push("hunter2-super")).toBe("");
+    expect(stream.releaseLines()).toBe("");
+    expect(stream.push("-secret-value\n")).toBe("");
+    expect(stream.releaseLines()).not.toContain("hunter2");
+  });
+
+  it("holds a line that ends with a secret's name until its value arrives, and an open PEM block", () => {
+    const redactor = createRedactor({ mode: "all" });
+    const stream = createStreamRedactor({
+      redactor,
+      patternHoldChars: DEFAULT_STREAM_PATTERN_HOLD,
+    });
+    for (const head of ["password:\n", "--token\n", '"apiKey":\n', "Authorization:\n"]) {
+      stream.push(head);
+      expect(stream.releaseLines(), head).toBe("");
+      stream.flush();
+    }
+    stream.push("-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n");
+    expect(stream.releaseLines()).toBe("");
+    const withSecretLines = createStreamRedactor({ redactor, secrets: ["two\nlines"] });
+    withSecretLines.push("a\nb");
+    expect(withSecretLines.releaseLines()).toBe("");
   });
 
   it("the property catches per-chunk redaction (the broken twin)", () => {

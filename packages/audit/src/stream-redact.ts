@@ -5,6 +5,24 @@ export const DEFAULT_STREAM_PATTERN_HOLD = 256;
 /** Above this many held characters the stream emits anyway (redacted) instead of growing without bound. */
 export const MAX_STREAM_HOLD = 64 * 1024;
 const MAX_CUT_ATTEMPTS = 32;
+/**
+ * How a line following a released one could begin if it carried the value of a name the released
+ * line ends with (`password:`, `--token`, `"apiKey":`, `Authorization:`): a release is refused when
+ * any of these would be redacted differently with the line before it than alone.
+ */
+const PROBE_VALUE = "Zq9Xw4Vb7Nm2Kp5Rt8Yh3Jd6";
+const LINE_PROBES: readonly string[] = [
+  PROBE_VALUE,
+  `  ${PROBE_VALUE}`,
+  `"${PROBE_VALUE}"`,
+  ` "${PROBE_VALUE}"`,
+  `'${PROBE_VALUE}'`,
+  `=${PROBE_VALUE}`,
+  `: ${PROBE_VALUE}`,
+  `bearer ${PROBE_VALUE}`,
+  ` Bearer ${PROBE_VALUE}`,
+  `token ${PROBE_VALUE}`,
+];
 
 export interface StreamRedactorOptions {
   readonly redactor: Redactor;
@@ -25,6 +43,14 @@ export interface StreamRedactor {
   push(chunk: string): string;
   /** Returns the redacted rest; the stream starts over empty. */
   flush(): string;
+  /**
+   * Returns the redacted text up to the last line break held (maybe ""), so a reader of a live stream
+   * sees every finished line instead of waiting for `holdChars` more characters. Released only when
+   * no match can cross that line break: not while a PEM private-key block is open, not when a
+   * configured secret spans lines, and not when a value on the next line would be read as the
+   * secret of a name that ends this one (`token:` then a line with the value). Otherwise "".
+   */
+  releaseLines(): string;
   /** How many raw characters the stream holds back at most (beyond a chunk being cut). */
   readonly holdChars: number;
 }
@@ -50,6 +76,10 @@ export function createStreamRedactor(options: StreamRedactorOptions): StreamReda
   );
   let buffer = "";
   const red = (text: string) => (text === "" ? "" : redactor.redactText(text, kind));
+  let secretsSpanLines = false;
+  for (const secret of options.secrets ?? []) {
+    if (typeof secret === "string" && /[\r\n]/.test(secret)) secretsSpanLines = true;
+  }
 
   function push(chunk: string): string {
     buffer += chunk;
@@ -86,5 +116,22 @@ export function createStreamRedactor(options: StreamRedactorOptions): StreamReda
     return out;
   }
 
-  return { push, flush, holdChars };
+  function releaseLines(): string {
+    if (secretsSpanLines) return "";
+    const end = Math.max(buffer.lastIndexOf("\n"), buffer.lastIndexOf("\r"));
+    if (end < 0) return "";
+    const head = buffer.slice(0, end + 1);
+    const begin = head.lastIndexOf("-----BEGIN ");
+    if (begin >= 0 && head.indexOf("-----END ", begin) < 0) return "";
+    const out = red(head);
+    // The cut must not change the redaction of what is held, nor of any likely next line.
+    if (out + red(buffer.slice(end + 1)) !== red(buffer)) return "";
+    for (const next of LINE_PROBES) {
+      if (red(head + next) !== out + red(next)) return "";
+    }
+    buffer = buffer.slice(end + 1);
+    return out;
+  }
+
+  return { push, flush, releaseLines, holdChars };
 }

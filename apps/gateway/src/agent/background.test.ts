@@ -128,6 +128,23 @@ describe("background processes", () => {
     expect(processes.log(key, id, 4)).toMatchObject({ stdout: "end\n", stderr: "arn\n" });
   });
 
+  it("a poll shows every finished line of a running process at once; a secret on one stays redacted", async () => {
+    const { processes, owner } = setup();
+    const run = controlled();
+    const key = owner("a").sessionKey;
+    const { id } = processes.start(owner("a"), "serve", "sandbox", run.launch);
+    run.write("stdout", "starting\nlistening on http://127.0.0.1:3000\n");
+    expect(processes.poll(key, id)?.stdout).toBe("starting\nlistening on http://127.0.0.1:3000\n");
+    run.write("stdout", `key ${SECRET}\n> `);
+    const polled = processes.poll(key, id)?.stdout ?? "";
+    expect(polled.startsWith("key ")).toBe(true);
+    expect(polled).not.toContain(SECRET.slice(0, 12));
+    expect(polled.endsWith("\n")).toBe(true);
+    run.end(0);
+    await tick();
+    expect(processes.poll(key, id)?.stdout).toBe("> ");
+  });
+
   it("keeps only the last 64 KiB per stream and says how much was dropped", async () => {
     const { processes, owner } = setup();
     const run = controlled();

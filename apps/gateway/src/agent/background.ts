@@ -206,6 +206,8 @@ class OutputSink {
       text = text.slice(cut);
     }
     this.keep(this.redact.push(text));
+    // Finished lines are shown at once (a server's "listening on …" line is what a poll is for).
+    this.keep(this.redact.releaseLines());
   }
   private keep(text: string): void {
     if (text !== "") this.tailBuffer.push(Buffer.from(text, "utf8"));
