@@ -431,7 +431,8 @@ export function createBackgroundProcesses(options: BackgroundProcessOptions): Ba
  */
 const HOST_GROUP_LEADER = [
   "exec 3<&0 </dev/null",
-  "{ cat <&3 >/dev/null 2>&1; kill -KILL 0; } >/dev/null 2>&1 &",
+  // Builtins only: no PATH lookup that could fail and kill the command at its start.
+  "{ while read -r _ <&3; do :; done; kill -KILL 0; } >/dev/null 2>&1 &",
   "exec 3<&-",
   '/bin/sh -c "$1" &',
   'wait "$!"',

@@ -513,7 +513,7 @@ describe("hostLauncher", () => {
       await writeFile(
         script,
         `import { hostLauncher } from ${JSON.stringify(join(import.meta.dirname, "../../src/agent/background.ts"))};
-hostLauncher("sleep 300 & echo $!; sleep 301", ${JSON.stringify(dir)}, 600_000)({
+hostLauncher("/bin/sleep 300 & echo $!; /bin/sleep 301", ${JSON.stringify(dir)}, 600_000)({
   signal: new AbortController().signal,
   onOutput: (_stream, chunk) => process.stdout.write(chunk),
 });
@@ -524,6 +524,7 @@ hostLauncher("sleep 300 & echo $!; sleep 301", ${JSON.stringify(dir)}, 600_000)(
         ["--conditions=@claw/source", "--import", "tsx", script],
         {
           cwd: join(import.meta.dirname, "../../../.."),
+          env: { ...process.env, PATH: "/nonexistent" },
           stdio: ["ignore", "pipe", "inherit"],
         },
       );
@@ -532,6 +533,8 @@ hostLauncher("sleep 300 & echo $!; sleep 301", ${JSON.stringify(dir)}, 600_000)(
         out += chunk.toString("utf8");
       });
       const pid = await until(() => /^(\d+)\n/.exec(out)?.[1], "the command's child pid");
+      // The watchdog needs nothing from PATH (the gateway runs with none here): the command lives on.
+      await new Promise((resolve) => setTimeout(resolve, 300));
       expect(await alive(pid)).toBe(true);
       gateway.kill("SIGKILL");
       // No timer, close or exit handler of the gateway runs: the group's watchdog sees the pipe close.
