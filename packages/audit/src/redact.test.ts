@@ -194,6 +194,57 @@ describe("redact", () => {
     );
   });
 
+  it("a value that is itself a secret's name does not hide the real value behind it", () => {
+    const r = createRedactor({ mode: "all" });
+    for (const text of [
+      "token=\npassword:\n  AAAAAAAAAAAAAAAAAA",
+      "api_key: secret: CCCCCCCCCCCCCCCCCC",
+      "--token --password DDDDDDDDDDDDDDDDDD",
+    ]) {
+      expect(r.redactText(text, "message"), text).not.toMatch(/([A-D])\1{8}/);
+    }
+    expect(r.redactText("token: secret", "message")).toBe("token: ***");
+  });
+
+  test.prop(
+    [
+      fc.constantFrom(
+        "token",
+        "password",
+        "api_key",
+        "apiKey",
+        "client_secret",
+        "auth-token",
+        "secret",
+      ),
+      fc.constantFrom(
+        "token",
+        "password",
+        "api_key",
+        "apiKey",
+        "client_secret",
+        "auth-token",
+        "secret",
+      ),
+      fc.constantFrom("=", ": ", ":\n  ", "= ", ":"),
+      fc.constantFrom("=", ": ", ":\n  ", "= ", ":"),
+      chars(alnum, 12, 40),
+    ],
+    { numRuns: 500 },
+  )(
+    "property: a chain of secret names never shields the value at its end",
+    (a, b, s1, s2, value) => {
+      const r = createRedactor({ mode: "all" });
+      expect(r.redactText(`${a}${s1}${b}${s2}${value}`, "message")).not.toContain(value);
+      expect(
+        r.redactText(
+          `--${a === "auth-token" ? "token" : "password"} --${b.includes("token") ? "token" : "password"} ${value}`,
+          "message",
+        ),
+      ).not.toContain(value);
+    },
+  );
+
   it("leaves ordinary text alone", () => {
     const text = "The task manager finished 3 jobs in 42 ms; see https://example.com/docs?page=2.";
     expect(redact(text)).toBe(text);

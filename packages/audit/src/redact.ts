@@ -99,7 +99,7 @@ const CONTEXT_DETECTORS: readonly Detector[] = [
   {
     name: "cli-flag",
     pattern:
-      /(--(?:token|api[-_]?key|password|passwd|secret|access[-_]?token|auth[-_]?token|bot[-_]?token|client[-_]?secret)(?:=|\s+)["']?)([^\s"']{1,4096})/gi,
+      /(--(?:token|api[-_]?key|password|passwd|secret|access[-_]?token|auth[-_]?token|bot[-_]?token|client[-_]?secret)(?:=|\s+)["']?)(?!--)([^\s"']{1,4096})/gi,
     group: 2,
   },
   {
@@ -110,7 +110,12 @@ const CONTEXT_DETECTORS: readonly Detector[] = [
   },
   {
     name: "key-value",
-    pattern: new RegExp(`(\\b${SECRET_NAME}\\s*[=:]\\s*["']?)([^\\s"'&;,]{1,4096})`, "gi"),
+    // A value that is itself another secret's name and separator (`token=\npassword: x`) is not
+    // taken: it would hide the real value behind it.
+    pattern: new RegExp(
+      `(\\b${SECRET_NAME}\\s*[=:]\\s*["']?)(?!${SECRET_NAME}\\s*[=:])([^\\s"'&;,]{1,4096})`,
+      "gi",
+    ),
     group: 2,
     keep: isClawSessionKey,
   },
