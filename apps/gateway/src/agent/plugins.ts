@@ -2,9 +2,10 @@
  * Loads channel adapters from the npm packages the operator allowed (`plugins`), installed under
  * `<stateDir>/plugins` with `npm install --prefix <stateDir>/plugins <name>`. Nothing else is a
  * source: never the cwd, never a global or parent `node_modules`, never a path from the config.
- * Before any plugin code runs, the whole plugins dir is checked (./plugins-inspect) (no group/world-writable file or
- * dir, no symlink leading out of it): a plugin's code runs with the gateway's rights, so who can
- * write it can act as the gateway. Every failure refuses the start with a code and a fix.
+ * Before any plugin code runs, the whole plugins dir and every allowed package are checked
+ * (./plugins-inspect: no group/world-writable file or dir, no symlink leading out, an entry point
+ * inside the package): a plugin's code runs with the gateway's rights, so who can write it can act
+ * as the gateway. Every failure refuses the start with a code and a fix.
  */
 import { pathToFileURL } from "node:url";
 import {
