@@ -38,6 +38,35 @@ const layerRules = Object.entries(allowedTargets).map(([from, targets]) => ({
   },
 }));
 
+/**
+ * apps/gateway, along the path of one message (ARCHITECTURE.md): each folder of src/ may import
+ * only the folders listed for it (and itself). Type-only imports count: a type pulled from a
+ * higher folder is knowledge of that folder.
+ */
+const app = "^apps/gateway/src/";
+const appFolders = {
+  cli: [],
+  client: ["cli", "app/effective-config", "server/protocol"],
+  server: [],
+  tools: ["providers"],
+  providers: [],
+  "tool-calls": ["tools", "providers"],
+  agent: ["tool-calls", "tools", "providers"],
+  ingress: ["agent", "server"],
+  app: ["server", "ingress", "agent", "tool-calls", "tools", "providers"],
+  commands: ["cli", "client", "app", "ingress/plugins", "server"],
+};
+const appRules = Object.entries(appFolders).map(([from, targets]) => ({
+  name: `app-layer-${from.replace("/", "-")}`,
+  comment: `apps/gateway/src/${from}/ may import only ${targets.length ? targets.map((t) => `${t}/`).join(", ") : "packages"} (and itself).`,
+  severity: "error",
+  from: { path: `${app}${from}/` },
+  to: {
+    path: `${app}(?!${[from, ...targets].map((t) => t.replace("/", "\\/")).join("|")})[^/]+/`,
+    pathNot: [`${app}(${[from, ...targets].join("|")})(/|\\.ts$)`],
+  },
+}));
+
 module.exports = {
   forbidden: [
     {
@@ -74,6 +103,15 @@ module.exports = {
       to: { couldNotResolve: true },
     },
     ...layerRules,
+    ...appRules,
+    {
+      name: "app-no-type-cycles",
+      comment:
+        "Inside apps/gateway even type-only imports may not cycle: a cycle means two folders know each other.",
+      severity: "error",
+      from: { path: "^apps/gateway/src/", pathNot: "^apps/gateway/src/commands/doctor" },
+      to: { circular: true },
+    },
   ],
   options: {
     doNotFollow: { path: "node_modules" },

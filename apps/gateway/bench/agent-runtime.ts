@@ -28,6 +28,7 @@ import {
   execApprovalsPath,
 } from "@claw/tool-policy";
 import { createAgentRuntime } from "../src/agent/runtime";
+import { createIngress } from "../src/ingress";
 import { createScriptedProvider, parseScript } from "../src/providers/scripted";
 import { readTool } from "../src/tools/fs-tools";
 
@@ -72,7 +73,6 @@ async function fullPath(): Promise<number> {
     random: systemRandom,
     redactor,
     securityLog: { append: async () => ({}) as never },
-    pairing: createPairingStore({ stateDir, clock: systemClock, random: systemRandom }),
     approvals: createExecApprovalStore({
       file: execApprovalsPath(stateDir),
       clock: systemClock,
@@ -81,12 +81,20 @@ async function fullPath(): Promise<number> {
     adapters: [adapter],
     script: parseScript({ turns: [{ echo: true }], repeat: true }),
   });
+  const ingress = createIngress({
+    runtime,
+    config,
+    pairing: createPairingStore({ stateDir, clock: systemClock, random: systemRandom }),
+    adapters: [adapter],
+    clock: systemClock,
+    random: systemRandom,
+  });
   let next = 0;
   const start = performance.now();
   const worker = async () => {
     while (next < messages) {
       const i = next++;
-      const outcome = await runtime.handleInbound(
+      const outcome = await ingress.handleInbound(
         toInboundMessage({
           channel: "memory",
           accountId: "default",

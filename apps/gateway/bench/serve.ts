@@ -17,7 +17,7 @@ const SPKI_ED25519_PREFIX = Buffer.from("302a300506032b6570032100", "hex");
 async function serveGateway(): Promise<{ port: number; startMs: number }> {
   const stateDir = join(await mkdtemp(join(tmpdir(), "claw-bench-")), "state");
   // Loaded here, not at the top: the echo server must not pay for the gateway's modules.
-  const { startGateway } = await import("../src/server/start");
+  const { startGateway } = await import("../src/app/start-gateway");
   const core = await import("@claw/core");
   const started = performance.now();
   const gateway = await startGateway({

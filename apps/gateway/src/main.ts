@@ -1,7 +1,7 @@
 import { CommanderError } from "commander";
 import * as z from "zod";
 import { createProcessContext } from "./cli/context";
-import { createProgram } from "./cli/program";
+import { createProgram } from "./program";
 
 // A one-shot command parses each schema about once: zod's JIT (compiling a parser per object schema
 // with `new Function`) costs more than it saves there. The long-running gateway keeps it.

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ensureStateDir } from "@claw/state";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { BASELINE_CONFIG } from "../src/server/start";
+import { BASELINE_CONFIG } from "../src/app/effective-config";
 import { runCli } from "./helpers/run-cli";
 import { freePort, startTestGateway, TOKEN } from "./server/helpers";
 

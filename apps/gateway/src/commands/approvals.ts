@@ -9,7 +9,7 @@ import {
 import type { CliContext } from "../cli/context";
 import { writeJson, writeLine } from "../cli/output";
 import { type GlobalPathOptions, resolveCliPaths } from "../cli/paths";
-import { callRunningGateway } from "../server/remote";
+import { callRunningGateway } from "../client/remote";
 
 function storeFor(ctx: CliContext, globals: GlobalPathOptions): ExecApprovalStore {
   const { stateDir } = resolveCliPaths(ctx, globals);

@@ -2,9 +2,9 @@ import { createInterface } from "node:readline";
 import type { CliContext } from "../cli/context";
 import { writeJson, writeLine } from "../cli/output";
 import { type GlobalPathOptions, resolveCliPaths } from "../cli/paths";
-import type { GatewayClient } from "../server/client";
-import { gatewayErrors } from "../server/errors";
-import { resolveGatewayTarget, tryConnectRunningGateway } from "../server/target";
+import type { GatewayClient } from "../client/client";
+import { clientErrors } from "../client/errors";
+import { resolveGatewayTarget, tryConnectRunningGateway } from "../client/target";
 
 interface ChatFinal {
   readonly runId: string;
@@ -58,7 +58,7 @@ function createSender(ctx: CliContext, client: GatewayClient, json: boolean) {
       }
       const timer = setTimeout(() => {
         waiters.delete(sent.runId);
-        reject(gatewayErrors.error("GATEWAY_CLIENT_FAILED", "No reply from the agent in time."));
+        reject(clientErrors.error("GATEWAY_CLIENT_FAILED", "No reply from the agent in time."));
       }, REPLY_TIMEOUT_MS);
       waiters.set(sent.runId, (f) => {
         clearTimeout(timer);
@@ -92,7 +92,7 @@ export async function runChatCommand(
       clientId: "claw-chat",
     }));
   if (!client) {
-    throw gatewayErrors.error(
+    throw clientErrors.error(
       "GATEWAY_NOT_RUNNING",
       `No gateway answers${target ? ` on ${target.url}` : ""}; start it with \`claw gateway\`.`,
     );

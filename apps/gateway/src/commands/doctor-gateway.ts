@@ -1,8 +1,8 @@
 import { stat } from "node:fs/promises";
 import { gatewayTokenPath, resolveAuthMode } from "@claw/auth";
 import { isClawError } from "@claw/core";
-import { mergeEnvSecrets, readStoredGatewayToken } from "../server/start";
-import { resolveGatewayTarget } from "../server/target";
+import { mergeEnvSecrets, tryReadStoredGatewayToken } from "../app/effective-config";
+import { resolveGatewayTarget } from "../client/target";
 import type { DoctorCheck } from "./doctor";
 
 /** `claw doctor` checks for the gateway: its credential, whether it answers, Docker when sandboxing is on, and its plugins. */
@@ -40,7 +40,7 @@ const gatewayTokenCheck: DoctorCheck = {
       return { status: "ok", message: `gateway.auth.token is set in ${paths.configPath}` };
     if (tokenSource === "env") return { status: "ok", message: "CLAW_GATEWAY_TOKEN is set" };
     const file = gatewayTokenPath(paths.stateDir);
-    if ((await readStoredGatewayToken(paths.stateDir)) === undefined) {
+    if ((await tryReadStoredGatewayToken(paths.stateDir)) === undefined) {
       return {
         status: "ok",
         message:
@@ -141,7 +141,7 @@ const pluginsCheck: DoctorCheck = {
       };
     const { plugins } = config.config;
     if (!plugins.enabled) return { status: "ok", message: "plugins are off (plugins.enabled)" };
-    const { inspectChannelPlugins } = await import("../agent/plugins-inspect");
+    const { inspectChannelPlugins } = await import("../ingress/plugins/inspect");
     const inspected = await inspectChannelPlugins({ stateDir: paths.stateDir, plugins });
     if (!inspected.ok) {
       const [first] = inspected.refusals;

@@ -1,9 +1,10 @@
 import { systemRandom } from "@claw/core";
 import packageJson from "../../package.json" with { type: "json" };
+import { GatewayRefusedError } from "../app/refusals";
+import { type StartedGateway, startGateway } from "../app/start-gateway";
 import type { CliContext } from "../cli/context";
 import { writeJson, writeLine } from "../cli/output";
 import { type GlobalPathOptions, resolveCliPaths } from "../cli/paths";
-import { GatewayRefusedError, type StartedGateway, startGateway } from "../server/start";
 
 export interface GatewayCommandOptions {
   readonly port?: number | undefined;

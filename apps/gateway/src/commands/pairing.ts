@@ -8,7 +8,7 @@ import {
 import type { CliContext } from "../cli/context";
 import { writeJson, writeLine } from "../cli/output";
 import { type GlobalPathOptions, resolveCliPaths } from "../cli/paths";
-import { callRunningGateway } from "../server/remote";
+import { callRunningGateway } from "../client/remote";
 
 // These commands work on the store files directly; with a running gateway they will be routed
 // to it instead. Both go through the same locked transactions, so running them side by side is safe.

@@ -1,7 +1,7 @@
 import type { CliContext } from "../cli/context";
 import { writeJson, writeLine } from "../cli/output";
 import { type GlobalPathOptions, resolveCliPaths } from "../cli/paths";
-import { resolveGatewayTarget, tryConnectRunningGateway } from "../server/target";
+import { resolveGatewayTarget, tryConnectRunningGateway } from "../client/target";
 
 interface StatusPayload {
   readonly listeners: readonly string[];

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import type { CliContext } from "../cli/context";
 import { runAction } from "../cli/output";
+import type { ExplainFlags } from "./tools";
 
 export function registerToolsCommands(program: Command, ctx: CliContext): void {
   const tools = program.command("tools").description("which tools an agent may use, and why");
@@ -25,14 +26,4 @@ export function registerToolsCommands(program: Command, ctx: CliContext): void {
         await explainTool(ctx, { agent, tool, ...options }, command.optsWithGlobals());
       });
     });
-}
-
-export interface ExplainFlags {
-  readonly command?: string;
-  readonly provider?: string;
-  readonly model?: string;
-  readonly sandboxed?: boolean;
-  readonly subagent?: string;
-  readonly host?: string;
-  readonly json?: boolean;
 }

@@ -14,7 +14,6 @@ import {
 import type { CliContext } from "../cli/context";
 import { writeJson, writeLine } from "../cli/output";
 import { type GlobalPathOptions, resolveCliPaths } from "../cli/paths";
-import type { ExplainFlags } from "./tools.cli";
 
 const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
@@ -134,4 +133,15 @@ export async function explainTool(
     );
   }
   if (note) writeLine(ctx, `  note: ${note}`);
+}
+
+/** The flags of `claw tools explain`. */
+export interface ExplainFlags {
+  readonly command?: string;
+  readonly provider?: string;
+  readonly model?: string;
+  readonly sandboxed?: boolean;
+  readonly subagent?: string;
+  readonly host?: string;
+  readonly json?: boolean;
 }

@@ -1,4 +1,4 @@
-import { runtimeErrors } from "../agent/errors";
+import { modelErrors } from "./errors";
 import {
   type ProviderClientOptions,
   parseToolArguments,
@@ -106,14 +106,14 @@ export function createAnthropicProvider(options: ProviderClientOptions): ModelPr
           try {
             payload = JSON.parse(event.data);
           } catch {
-            throw runtimeErrors.error("MODEL_BAD_RESPONSE", "The model's stream has invalid JSON.");
+            throw modelErrors.error("MODEL_BAD_RESPONSE", "The model's stream has invalid JSON.");
           }
           switch (payload.type) {
             case "content_block_start": {
               const index = payload.index ?? 0;
               const block = payload.content_block ?? {};
               if (blocks.size >= PROVIDER_LIMITS.maxToolCalls * 2) {
-                throw runtimeErrors.error("MODEL_BAD_RESPONSE", "The model sent too many blocks.");
+                throw modelErrors.error("MODEL_BAD_RESPONSE", "The model sent too many blocks.");
               }
               const type =
                 block.type === "text" || block.type === "tool_use" ? block.type : "other";
@@ -139,7 +139,7 @@ export function createAnthropicProvider(options: ProviderClientOptions): ModelPr
               const block = blocks.get(payload.index ?? 0);
               if (block?.type === "tool_use") {
                 if (block.name === "") {
-                  throw runtimeErrors.error(
+                  throw modelErrors.error(
                     "MODEL_BAD_TOOL_CALL",
                     "The model sent a tool call without a name.",
                   );
@@ -159,7 +159,7 @@ export function createAnthropicProvider(options: ProviderClientOptions): ModelPr
               }
               break;
             case "error":
-              throw runtimeErrors.error(
+              throw modelErrors.error(
                 payload.error?.type === "overloaded_error"
                   ? "MODEL_RATE_LIMITED"
                   : "MODEL_HTTP_ERROR",

@@ -1,6 +1,6 @@
 import type { ModelProviderConfig } from "@claw/config";
 import { isClawError } from "@claw/core";
-import { runtimeErrors } from "../agent/errors";
+import { modelErrors } from "./errors";
 import { PROVIDER_LIMITS } from "./types";
 
 export interface HttpCallOptions {
@@ -107,7 +107,7 @@ export async function postJson(options: HttpCallOptions): Promise<OpenResponse> 
     } catch (error) {
       dispose();
       if (controller.signal.aborted && options.signal?.aborted !== true) {
-        throw runtimeErrors.error(
+        throw modelErrors.error(
           "MODEL_TIMEOUT",
           `The model did not answer within ${options.timeoutMs} ms; raise models.providers.<id>.timeoutMs or check the server.`,
         );
@@ -119,7 +119,7 @@ export async function postJson(options: HttpCallOptions): Promise<OpenResponse> 
         await sleep(delay);
         continue;
       }
-      throw runtimeErrors.error(
+      throw modelErrors.error(
         "MODEL_HTTP_ERROR",
         `Could not reach the model server (${(error as Error).message.slice(0, 120)}); check models.providers.<id>.baseUrl.`,
         { cause: error },
@@ -141,7 +141,7 @@ export async function postJson(options: HttpCallOptions): Promise<OpenResponse> 
       continue;
     }
     const code = status === 429 ? "MODEL_RATE_LIMITED" : "MODEL_HTTP_ERROR";
-    throw runtimeErrors.error(
+    throw modelErrors.error(
       code,
       `The model server answered HTTP ${status}${attempt > 0 ? ` after ${attempt} retries` : ""}: ${errorMessageOf(text)}`,
       { details: { status, attempts: attempt + 1 } },
@@ -162,7 +162,7 @@ export async function readLimitedText(response: Response, maxBytes: number): Pro
     size += value.byteLength;
     if (size > maxBytes) {
       await reader.cancel().catch(() => undefined);
-      throw runtimeErrors.error(
+      throw modelErrors.error(
         "MODEL_BAD_RESPONSE",
         `The model server sent more than ${maxBytes} bytes; refusing the response.`,
       );
@@ -199,19 +199,19 @@ export async function* readSse(
         chunk = await reader.read();
       } catch (error) {
         if (timeoutSignal.aborted) {
-          throw runtimeErrors.error(
+          throw modelErrors.error(
             "MODEL_TIMEOUT",
             "The model's stream did not finish in time; raise models.providers.<id>.timeoutMs.",
           );
         }
-        throw runtimeErrors.error("MODEL_HTTP_ERROR", "The model's stream broke off.", {
+        throw modelErrors.error("MODEL_HTTP_ERROR", "The model's stream broke off.", {
           cause: error,
         });
       }
       if (chunk.done) break;
       total += chunk.value.byteLength;
       if (total > PROVIDER_LIMITS.maxResponseBytes) {
-        throw runtimeErrors.error("MODEL_BAD_RESPONSE", "The model's stream is too large.");
+        throw modelErrors.error("MODEL_BAD_RESPONSE", "The model's stream is too large.");
       }
       buffer += decoder.decode(chunk.value, { stream: true });
       let newline = buffer.indexOf("\n");
@@ -230,7 +230,7 @@ export async function* readSse(
         newline = buffer.indexOf("\n");
       }
       if (buffer.length > PROVIDER_LIMITS.maxSseLineBytes) {
-        throw runtimeErrors.error("MODEL_BAD_RESPONSE", "The model's stream has an overlong line.");
+        throw modelErrors.error("MODEL_BAD_RESPONSE", "The model's stream has an overlong line.");
       }
     }
     if (data.length > 0) yield { event, data: data.join("\n") };
@@ -244,7 +244,7 @@ export function parseProviderJson(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw runtimeErrors.error("MODEL_BAD_RESPONSE", "The model server sent invalid JSON.", {
+    throw modelErrors.error("MODEL_BAD_RESPONSE", "The model server sent invalid JSON.", {
       cause: error,
     });
   }
@@ -257,14 +257,14 @@ export function parseToolArguments(name: string, text: string): Record<string, u
   try {
     parsed = JSON.parse(source);
   } catch (error) {
-    throw runtimeErrors.error(
+    throw modelErrors.error(
       "MODEL_BAD_TOOL_CALL",
       `The model sent malformed JSON arguments for tool "${name.slice(0, 64)}"; the call was not run.`,
       { cause: error },
     );
   }
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
-    throw runtimeErrors.error(
+    throw modelErrors.error(
       "MODEL_BAD_TOOL_CALL",
       `The model's arguments for tool "${name.slice(0, 64)}" are not a JSON object; the call was not run.`,
     );
@@ -274,7 +274,7 @@ export function parseToolArguments(name: string, text: string): Record<string, u
 
 export function rethrowTimeout(error: unknown, signal: AbortSignal, timeoutMs: number): never {
   if (!isClawError(error) && signal.aborted) {
-    throw runtimeErrors.error(
+    throw modelErrors.error(
       "MODEL_TIMEOUT",
       `The model did not finish within ${timeoutMs} ms; raise models.providers.<id>.timeoutMs.`,
     );

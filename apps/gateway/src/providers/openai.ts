@@ -1,4 +1,4 @@
-import { runtimeErrors } from "../agent/errors";
+import { modelErrors } from "./errors";
 import {
   type ProviderClientOptions,
   parseToolArguments,
@@ -109,10 +109,10 @@ export function createOpenAiProvider(options: ProviderClientOptions): ModelProvi
           try {
             chunk = JSON.parse(event.data);
           } catch {
-            throw runtimeErrors.error("MODEL_BAD_RESPONSE", "The model's stream has invalid JSON.");
+            throw modelErrors.error("MODEL_BAD_RESPONSE", "The model's stream has invalid JSON.");
           }
           if (chunk.error !== undefined) {
-            throw runtimeErrors.error(
+            throw modelErrors.error(
               "MODEL_HTTP_ERROR",
               `The model server reported an error mid-stream: ${String(chunk.error.message ?? "unknown").slice(0, PROVIDER_LIMITS.maxErrorChars)}`,
             );
@@ -129,7 +129,7 @@ export function createOpenAiProvider(options: ProviderClientOptions): ModelProvi
             let call = calls.get(index);
             if (call === undefined) {
               if (calls.size >= PROVIDER_LIMITS.maxToolCalls) {
-                throw runtimeErrors.error(
+                throw modelErrors.error(
                   "MODEL_BAD_RESPONSE",
                   "The model sent too many tool calls.",
                 );
@@ -154,7 +154,7 @@ export function createOpenAiProvider(options: ProviderClientOptions): ModelProvi
       const toolCalls: ToolCallRequest[] = [];
       for (const [index, call] of [...calls.entries()].sort((a, b) => a[0] - b[0])) {
         if (call.name === "") {
-          throw runtimeErrors.error(
+          throw modelErrors.error(
             "MODEL_BAD_TOOL_CALL",
             "The model sent a tool call without a name.",
           );

@@ -1,7 +1,7 @@
 import type { ConfigObject, ModelsConfig } from "@claw/config";
 import { hasEnvReference, LOCAL_PROVIDER_ID } from "@claw/config";
-import { runtimeErrors } from "../agent/errors";
 import { createAnthropicProvider } from "./anthropic";
+import { modelErrors } from "./errors";
 import { createOpenAiProvider } from "./openai";
 import {
   createScriptedProvider,
@@ -35,7 +35,7 @@ export function checkProviderKeys(raw: ConfigObject | undefined): void {
   for (const [id, provider] of Object.entries(providers)) {
     const key = provider?.apiKey;
     if (key !== undefined && !(typeof key === "string" && hasEnvReference(key))) {
-      throw runtimeErrors.error(
+      throw modelErrors.error(
         "MODEL_KEY_LITERAL",
         `models.providers.${id}.apiKey must be a \${VAR} reference (e.g. "\${OPENAI_API_KEY}"), not a literal key.`,
       );
@@ -73,7 +73,7 @@ export function createModelRegistry(options: ModelRegistryOptions): ModelRegistr
       const model = slash === -1 ? "" : full.slice(slash + 1);
       if (providerId === LOCAL_PROVIDER_ID) {
         if (model !== "scripted") {
-          throw runtimeErrors.error(
+          throw modelErrors.error(
             "MODEL_UNKNOWN",
             `Unknown built-in model "${full}"; use ${SCRIPTED_MODEL_REF}.`,
           );
@@ -82,7 +82,7 @@ export function createModelRegistry(options: ModelRegistryOptions): ModelRegistr
       }
       const provider = clients.get(providerId);
       if (provider === undefined || model === "") {
-        throw runtimeErrors.error(
+        throw modelErrors.error(
           "MODEL_UNKNOWN",
           `Model "${full.slice(0, 200)}" names no configured provider; add models.providers.${providerId.slice(0, 64)} or use ${SCRIPTED_MODEL_REF}.`,
         );

@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { parseConfigText } from "@claw/config";
 import * as z from "zod";
-import { runtimeErrors } from "../agent/errors";
+import { modelErrors } from "./errors";
 import type { ModelProvider, ModelRequest, ModelResponse, ToolCallRequest } from "./types";
 
 export const SCRIPTED_MODEL_REF = "local/scripted";
@@ -62,7 +62,7 @@ export const NO_SCRIPT_REPLY =
 export function parseScript(value: unknown): Script {
   const result = scriptSchema.safeParse(value);
   if (!result.success) {
-    throw runtimeErrors.error(
+    throw modelErrors.error(
       "MODEL_SCRIPT_INVALID",
       `The model script is invalid at ${result.error.issues.map((i) => i.path.join(".") || "(root)").join(", ")}; see the README's local/scripted section.`,
     );
@@ -78,14 +78,14 @@ export async function loadScript(file: string): Promise<Script> {
   try {
     text = await readFile(file, "utf8");
   } catch (error) {
-    throw runtimeErrors.error(
+    throw modelErrors.error(
       "MODEL_SCRIPT_INVALID",
       `Cannot read the model script (models.scripted.script): ${(error as NodeJS.ErrnoException).code ?? "error"}; fix the path.`,
       { cause: error },
     );
   }
   if (Buffer.byteLength(text) > MAX_SCRIPT_BYTES) {
-    throw runtimeErrors.error(
+    throw modelErrors.error(
       "MODEL_SCRIPT_INVALID",
       `The model script is larger than ${MAX_SCRIPT_BYTES} bytes.`,
     );

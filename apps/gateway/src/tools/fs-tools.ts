@@ -2,7 +2,7 @@ import { mkdir, unlink } from "node:fs/promises";
 import { dirname } from "node:path";
 import { openInsideRoot, resolveInsideRoot } from "@claw/tool-policy";
 import * as z from "zod";
-import { runtimeErrors } from "../agent/errors";
+import { toolErrors } from "./errors";
 import { type AgentTool, defineTool, objectSchema } from "./types";
 
 /** Files larger than this are read only in part. */
@@ -34,7 +34,7 @@ async function readInside(
 /** Writes through the path guard: parents checked then created, the file opened O_NOFOLLOW and re-checked. */
 async function writeInside(root: string, path: string, content: string): Promise<void> {
   if (Buffer.byteLength(content) > MAX_WRITE_BYTES) {
-    throw runtimeErrors.error(
+    throw toolErrors.error(
       "TOOL_ARGS_INVALID",
       `Refusing to write more than ${MAX_WRITE_BYTES} bytes.`,
     );
@@ -118,7 +118,7 @@ export function parsePatch(patch: string): FilePatch[] {
   const start = lines.findIndex((l) => l.trim() === "*** Begin Patch");
   const end = lines.findIndex((l) => l.trim() === "*** End Patch");
   if (start === -1 || end === -1 || end < start) {
-    throw runtimeErrors.error(
+    throw toolErrors.error(
       "TOOL_ARGS_INVALID",
       "A patch starts with *** Begin Patch and ends with *** End Patch.",
     );
@@ -135,11 +135,11 @@ export function parsePatch(patch: string): FilePatch[] {
       };
       files.push(current);
       if (files.length > 100)
-        throw runtimeErrors.error("TOOL_ARGS_INVALID", "A patch may touch at most 100 files.");
+        throw toolErrors.error("TOOL_ARGS_INVALID", "A patch may touch at most 100 files.");
     } else if (current !== undefined) {
       current.lines.push(line);
     } else if (line.trim() !== "") {
-      throw runtimeErrors.error(
+      throw toolErrors.error(
         "TOOL_ARGS_INVALID",
         "Patch text before the first *** ... File: header.",
       );
@@ -182,7 +182,7 @@ function applyHunks(original: string, lines: readonly string[]): string {
     const oldBlock = before.join("\n");
     const at = text.indexOf(oldBlock);
     if (oldBlock === "" || at === -1) {
-      throw runtimeErrors.error(
+      throw toolErrors.error(
         "TOOL_ARGS_INVALID",
         "A patch hunk does not match the file; read it again.",
       );

@@ -6,13 +6,13 @@ import { createRedactor, DEFAULT_STREAM_PATTERN_HOLD, type Redactor } from "@cla
 import { systemClock, systemRandom } from "@claw/core";
 import { type SandboxManager, scopeKeyFor } from "@claw/sandbox";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { RuntimeEvent } from "../../src/agent/runtime";
+import type { ScriptedProvider } from "../../src/providers/scripted";
 import {
   createBackgroundProcesses,
   hostLauncher,
   OUTPUT_TAIL_BYTES,
-} from "../../src/agent/background";
-import type { RuntimeEvent } from "../../src/agent/runtime";
-import type { ScriptedProvider } from "../../src/providers/scripted";
+} from "../../src/tools/background";
 import { BUSYBOX, createEngineManager, requireDockerEngine } from "./engine";
 import {
   type FakeHandler,
@@ -258,7 +258,7 @@ describe("exec background and the process tool (gateway host)", () => {
         "approval.requested",
       );
 
-    const first = await h.runtime.handleInbound(h.message("root-user", "one"));
+    const first = await h.ingress.handleInbound(h.message("root-user", "one"));
     if (first.action !== "deliver") throw new Error("not delivered");
     let settled = false;
     void first.done.then(() => {
@@ -277,7 +277,7 @@ describe("exec background and the process tool (gateway host)", () => {
     expect(firstResults[0]).toMatch(/^Started background process proc_/);
     expect(JSON.parse(firstResults[1] as string)).toMatchObject([{ state: "running" }]);
 
-    const second = await h.runtime.handleInbound(h.message("root-user", "two"));
+    const second = await h.ingress.handleInbound(h.message("root-user", "two"));
     if (second.action !== "deliver") throw new Error("not delivered");
     const askedAgain = await approval(asked.approval.id);
     await h.approvals.resolve(askedAgain.approval.id, "deny");
@@ -468,7 +468,7 @@ describe.skipIf(!engine.run)(
             { say: reply("running") },
           ]),
         );
-        const outcome = await h.runtime.handleInbound(h.message("mallory", "run"));
+        const outcome = await h.ingress.handleInbound(h.message("mallory", "run"));
         if (outcome.action !== "deliver") throw new Error("not delivered");
         const asked = await until(
           () => harness.events.find((e): e is Requested => e.type === "approval.requested"),
@@ -512,7 +512,7 @@ describe("hostLauncher", () => {
       const script = join(dir, "gateway.mts");
       await writeFile(
         script,
-        `import { hostLauncher } from ${JSON.stringify(join(import.meta.dirname, "../../src/agent/background.ts"))};
+        `import { hostLauncher } from ${JSON.stringify(join(import.meta.dirname, "../../src/tools/background.ts"))};
 hostLauncher("/bin/sleep 300 & echo $!; /bin/sleep 301", ${JSON.stringify(dir)}, 600_000)({
   signal: new AbortController().signal,
   onOutput: (_stream, chunk) => process.stdout.write(chunk),

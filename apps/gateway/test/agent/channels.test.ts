@@ -5,7 +5,7 @@ import type { ChannelAdapter } from "@claw/channels-core";
 import { createMemoryAdapter, type MemoryAdapter } from "@claw/channels-core/testing";
 import { systemClock, systemRandom } from "@claw/core";
 import { describe, expect, it } from "vitest";
-import { startGateway } from "../../src/server/start";
+import { startGateway } from "../../src/app/start-gateway";
 import {
   connectFrame,
   LOOPBACK_HOST,

@@ -16,12 +16,15 @@ import {
   execApprovalsPath,
 } from "@claw/tool-policy";
 import { type AgentRuntime, createAgentRuntime, type RuntimeEvent } from "../../src/agent/runtime";
-import type { SessionAccessMode } from "../../src/agent/session-access";
+import { createIngress, type Ingress } from "../../src/ingress";
 import { parseScript } from "../../src/providers/scripted";
+import type { SessionAccessMode } from "../../src/tools/session-access";
 
 export interface Harness {
   readonly stateDir: string;
   readonly runtime: AgentRuntime;
+  /** The inbound path and webchat over `runtime` (src/ingress). */
+  readonly ingress: Ingress;
   readonly adapter: MemoryAdapter;
   readonly pairing: PairingStore;
   readonly approvals: ExecApprovalStore;
@@ -91,7 +94,6 @@ export async function createHarness(
     redactor,
     redactSecrets: options.secrets ?? [],
     securityLog,
-    pairing,
     approvals,
     adapters: [adapter],
     script: options.script === undefined ? undefined : parseScript(options.script),
@@ -100,11 +102,20 @@ export async function createHarness(
     sessionAccess: options.sessionAccess,
     approvalPollMs: options.approvalPollMs ?? 50,
   });
+  const ingress = createIngress({
+    runtime,
+    config,
+    pairing,
+    adapters: [adapter],
+    clock: systemClock,
+    random: systemRandom,
+  });
   const events: RuntimeEvent[] = [];
   runtime.subscribe((event) => events.push(event));
   return {
     stateDir,
     runtime,
+    ingress,
     adapter,
     pairing,
     approvals,
@@ -135,7 +146,7 @@ export async function createHarness(
 
 /** Delivers and waits for the turn; fails the test when the message was not delivered. */
 export async function deliver(h: Harness, message: InboundMessage) {
-  const outcome = await h.runtime.handleInbound(message);
+  const outcome = await h.ingress.handleInbound(message);
   if (outcome.action !== "deliver")
     throw new Error(`expected delivery, got ${outcome.action} ${outcome.reason}`);
   return { outcome, result: await outcome.done };

@@ -214,7 +214,7 @@ describe("a hostile scripted model", () => {
       config: { channels: open, tools: { exec: { security: "allowlist", ask: "on-miss" } } },
       script: [{ tool: "exec", args: { command: "uname -s" } }, { reply: "after" }],
     });
-    const outcome = await h.runtime.handleInbound(h.message("mallory", "run it"));
+    const outcome = await h.ingress.handleInbound(h.message("mallory", "run it"));
     if (outcome.action !== "deliver") throw new Error("not delivered");
     let settled = false;
     void outcome.done.then(() => {
@@ -317,15 +317,15 @@ describe("a hostile scripted model", () => {
           ),
         `an approval for ${peer}`,
       );
-    const first = await h.runtime.handleInbound(h.message("mallory", "one"));
+    const first = await h.ingress.handleInbound(h.message("mallory", "one"));
     const a1 = await approvalFor("mallory", new Set());
-    const second = await h.runtime.handleInbound(h.message("mallory", "two"));
+    const second = await h.ingress.handleInbound(h.message("mallory", "two"));
     expect(second.action).toBe("deliver");
-    await expect(h.runtime.handleInbound(h.message("mallory", "three"))).rejects.toMatchObject({
+    await expect(h.ingress.handleInbound(h.message("mallory", "three"))).rejects.toMatchObject({
       code: "AGENT_QUEUE_FULL",
     });
     // Another peer's session runs in parallel, unaffected.
-    const other = await h.runtime.handleInbound(h.message("zoe", "hi"));
+    const other = await h.ingress.handleInbound(h.message("zoe", "hi"));
     const z1 = await approvalFor("zoe", new Set());
     await h.approvals.resolve(z1.approval.id, "deny");
     if (first.action !== "deliver" || second.action !== "deliver" || other.action !== "deliver")
@@ -376,7 +376,7 @@ describe("external content", () => {
         { reply: "end" },
       ],
     });
-    const outcome = await h.runtime.handleInbound(h.message("mallory", "fetch"));
+    const outcome = await h.ingress.handleInbound(h.message("mallory", "fetch"));
     if (outcome.action !== "deliver") throw new Error("not delivered");
     const requested = await approvalRequested(() => h?.events);
     expect(requested.approval.reason).toMatch(/prompt injection/);
@@ -496,7 +496,7 @@ describe.skipIf(!engine.run)(
         },
       });
       try {
-        const outcome = await h.runtime.handleInbound(h.message("mallory", "run"));
+        const outcome = await h.ingress.handleInbound(h.message("mallory", "run"));
         if (outcome.action !== "deliver") throw new Error("not delivered");
         const requested = await approvalRequested(() => h?.events);
         expect(requested.approval.host).toBe("sandbox");

@@ -18,7 +18,7 @@ const open = { channels: { memory: { dmPolicy: "open", allowFrom: ["*"], groupPo
 describe("inbound path: gate → pairing → binding → session → agent loop", () => {
   it("an unknown DM sender gets a pairing code through the adapter and never reaches the model; after approval it does", async () => {
     h = await createHarness({ script: { turns: [{ echo: true }], repeat: true } });
-    const outcome = await h.runtime.handleInbound(h.message("alice", "hello"));
+    const outcome = await h.ingress.handleInbound(h.message("alice", "hello"));
     expect(outcome).toMatchObject({
       action: "pair",
       reason: "dm-pairing-required",
@@ -29,7 +29,7 @@ describe("inbound path: gate → pairing → binding → session → agent loop"
     expect(code).toBeTruthy();
     expect((h.runtime.models.scripted as ScriptedProvider).requests).toHaveLength(0);
     // A second message does not send a second code.
-    expect(await h.runtime.handleInbound(h.message("alice", "again"))).toMatchObject({
+    expect(await h.ingress.handleInbound(h.message("alice", "again"))).toMatchObject({
       action: "pair",
       codeSent: false,
     });
@@ -70,7 +70,7 @@ describe("inbound path: gate → pairing → binding → session → agent loop"
       },
       script: { turns: [{ echo: true }], repeat: true },
     });
-    const dropped = await h.runtime.handleInbound(
+    const dropped = await h.ingress.handleInbound(
       h.message("carol", "just chatting", { group: "g1" }),
     );
     expect(dropped).toEqual({
@@ -88,7 +88,7 @@ describe("inbound path: gate → pairing → binding → session → agent loop"
     // A redelivery of the same platform message id is dropped.
     const same = h.message("carol", "hey claw", { group: "g1" });
     await deliver(h, same);
-    expect(await h.runtime.handleInbound(same)).toMatchObject({
+    expect(await h.ingress.handleInbound(same)).toMatchObject({
       action: "drop",
       reason: "duplicate-message",
     });
@@ -96,12 +96,12 @@ describe("inbound path: gate → pairing → binding → session → agent loop"
 
   it("unconfigured channels and disabled DMs are dropped with the rule", async () => {
     h = await createHarness({ config: { channels: { memory: { dmPolicy: "disabled" } } } });
-    expect(await h.runtime.handleInbound(h.message("x", "hi"))).toMatchObject({
+    expect(await h.ingress.handleInbound(h.message("x", "hi"))).toMatchObject({
       action: "drop",
       reason: "dm-disabled",
     });
     const other = { ...h.message("x", "hi"), channel: "nowhere" };
-    expect(await h.runtime.handleInbound(other)).toMatchObject({
+    expect(await h.ingress.handleInbound(other)).toMatchObject({
       action: "drop",
       reason: "channel-not-configured",
     });
@@ -137,7 +137,7 @@ describe("inbound path: gate → pairing → binding → session → agent loop"
 
   it("without a script the built-in model explains how to configure a real one (webchat path)", async () => {
     h = await createHarness();
-    const sent = await h.runtime.chatSend({ text: "hello?", clientId: "op-1" });
+    const sent = await h.ingress.chatSend({ text: "hello?", clientId: "op-1" });
     expect(sent.sessionKey).toBe("agent:main:main");
     const result = await sent.done;
     expect(result.text).toContain("models.providers");
@@ -147,7 +147,7 @@ describe("inbound path: gate → pairing → binding → session → agent loop"
       sessionKey: "agent:main:main",
     });
     await expect(
-      h.runtime.chatSend({ text: "x", clientId: "op", sessionKey: "agent:other:main" }),
+      h.ingress.chatSend({ text: "x", clientId: "op", sessionKey: "agent:other:main" }),
     ).rejects.toThrow(/belong/);
   });
 });

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createMemoryAdapter } from "@claw/channels-core/testing";
 import { afterEach, describe, expect, it } from "vitest";
-import { GatewayRefusedError } from "../../src/server/start";
+import { GatewayRefusedError } from "../../src/app/refusals";
 import { runCli } from "../helpers/run-cli";
 import {
   freePort,

@@ -3,7 +3,7 @@ import type { Clock } from "@claw/core";
 import { systemClock } from "@claw/core";
 import { CommanderError } from "commander";
 import type { CliContext } from "../../src/cli/context";
-import { createProgram } from "../../src/cli/program";
+import { createProgram } from "../../src/program";
 
 export interface CliRun {
   readonly exitCode: number;

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connectGateway, GatewayRequestError } from "../../src/server/client";
+import { connectGateway, GatewayRequestError } from "../../src/client/client";
 import { connectFrame, openRaw, startTestGateway, type TestGateway, TOKEN } from "./helpers";
 
 describe("gateway WebSocket auth (real sockets)", () => {

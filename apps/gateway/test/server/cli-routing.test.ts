@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { connectGateway } from "../../src/server/client";
+import { connectGateway } from "../../src/client/client";
 import { runCli } from "../helpers/run-cli";
 import { freePort, makeStateDir, startTestGateway, TOKEN } from "./helpers";
 

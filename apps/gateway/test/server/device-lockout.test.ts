@@ -1,7 +1,7 @@
 import { createDeviceIdentity } from "@claw/auth";
 import { systemClock, systemRandom } from "@claw/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connectGateway } from "../../src/server/client";
+import { connectGateway } from "../../src/client/client";
 import { startTestGateway, type TestGateway, TOKEN } from "./helpers";
 
 describe("brute-force lockout of device proofs", () => {

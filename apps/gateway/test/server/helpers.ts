@@ -5,13 +5,13 @@ import { join } from "node:path";
 import type { HostInfo } from "@claw/auth";
 import { systemClock, systemRandom } from "@claw/core";
 import WebSocket from "ws";
-import type { GatewayLimits } from "../../src/server/gateway-server";
-import type { AcceptedHook } from "../../src/server/hooks";
 import {
   type StartedGateway,
   type StartGatewayOptions,
   startGateway,
-} from "../../src/server/start";
+} from "../../src/app/start-gateway";
+import type { GatewayLimits } from "../../src/server/gateway-server";
+import type { AcceptedHook } from "../../src/server/hooks";
 
 export const TOKEN = "gw-test-8f2d4c6b1a9e7f3d5c0b2a4e6d8f1c3b";
 export const HOOKS_TOKEN = "hk-test-1b3d5f7a9c2e4f6a8b0d1e3f5a7c9e2d";

@@ -2,7 +2,7 @@ import { mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createFakeClock } from "@claw/core/testing";
 import { describe, expect, it } from "vitest";
-import { connectGateway } from "../../src/server/client";
+import { connectGateway } from "../../src/client/client";
 import { createRotatingLogFile } from "../../src/server/logger";
 import { makeStateDir, openRaw, startTestGateway, TOKEN } from "./helpers";
 

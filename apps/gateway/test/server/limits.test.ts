@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { createDeviceIdentity, signDeviceAuth } from "@claw/auth";
 import { systemClock, systemRandom } from "@claw/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connectGateway } from "../../src/server/client";
+import { connectGateway } from "../../src/client/client";
 import {
   assertCleanReply,
   connectFrame,

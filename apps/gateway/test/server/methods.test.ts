@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connectGateway, type GatewayClient, GatewayRequestError } from "../../src/server/client";
+import { connectGateway, type GatewayClient, GatewayRequestError } from "../../src/client/client";
 import { runCli } from "../helpers/run-cli";
 import { HOOKS_TOKEN, startTestGateway, type TestGateway, TOKEN } from "./helpers";
 

@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { readFile, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { GatewayRefusedError } from "../../src/server/start";
+import { GatewayRefusedError } from "../../src/app/refusals";
 import { runCli } from "../helpers/run-cli";
 import { freePort, makeStateDir, startTestGateway, TOKEN } from "./helpers";
 

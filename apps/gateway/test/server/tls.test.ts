@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { connectGateway } from "../../src/server/client";
+import { connectGateway } from "../../src/client/client";
 import { makeStateDir, startTestGateway, TOKEN } from "./helpers";
 
 describe("TLS", () => {

@@ -1,7 +1,12 @@
 import { type DeviceIdentity, signDeviceAuth } from "@claw/auth";
 import WebSocket from "ws";
-import { gatewayErrors } from "./errors";
-import { type ErrorBody, type OperatorScope, PROTOCOL_VERSION, type Role } from "./protocol";
+import {
+  type ErrorBody,
+  type OperatorScope,
+  PROTOCOL_VERSION,
+  type Role,
+} from "../server/protocol";
+import { clientErrors } from "./errors";
 
 export interface GatewayClientOptions {
   readonly url: string;
@@ -98,7 +103,7 @@ export async function connectGateway(options: GatewayClientOptions): Promise<Gat
   ws.once("close", (code, reason) => {
     for (const waiter of pending.values()) {
       waiter.reject(
-        gatewayErrors.error(
+        clientErrors.error(
           "GATEWAY_CLIENT_FAILED",
           `The gateway closed the connection (${code} ${String(reason)}).`,
         ),
@@ -127,7 +132,7 @@ export async function connectGateway(options: GatewayClientOptions): Promise<Gat
   const request = <T>(method: string, params?: unknown): Promise<T> =>
     new Promise<T>((resolve, reject) => {
       if (ws.readyState !== WebSocket.OPEN) {
-        reject(gatewayErrors.error("GATEWAY_CLIENT_FAILED", "The connection is closed."));
+        reject(clientErrors.error("GATEWAY_CLIENT_FAILED", "The connection is closed."));
         return;
       }
       const id = String(nextId++);
@@ -141,8 +146,7 @@ export async function connectGateway(options: GatewayClientOptions): Promise<Gat
     challenged,
     new Promise<never>((_, reject) =>
       setTimeout(
-        () =>
-          reject(gatewayErrors.error("GATEWAY_CLIENT_FAILED", "No challenge from the gateway.")),
+        () => reject(clientErrors.error("GATEWAY_CLIENT_FAILED", "No challenge from the gateway.")),
         timeoutMs,
       ).unref(),
     ),

@@ -23,7 +23,7 @@ import {
   installFix,
   PLUGIN_LIMITS,
   type PluginRefusal,
-} from "./plugins-inspect";
+} from "./inspect";
 
 export {
   type InspectedPlugin,
@@ -32,7 +32,7 @@ export {
   type PluginInspection,
   type PluginRefusal,
   pluginsDir,
-} from "./plugins-inspect";
+} from "./inspect";
 
 export interface LoadedPlugin {
   /** The npm package name (as in `plugins.allow`). */

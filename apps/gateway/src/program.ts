@@ -1,18 +1,18 @@
 import { Command } from "commander";
-import packageJson from "../../package.json" with { type: "json" };
-import { registerApprovalsCommands } from "../commands/approvals.cli";
-import { registerAuditCommands } from "../commands/audit.cli";
-import { registerChatCommands } from "../commands/chat.cli";
-import { registerConfigCommands } from "../commands/config.cli";
-import { registerDoctorCommands } from "../commands/doctor.cli";
-import { registerGatewayCommands } from "../commands/gateway.cli";
-import { registerGatewayTokenCommands } from "../commands/gateway-token.cli";
-import { registerPairingCommands } from "../commands/pairing.cli";
-import { registerSandboxCommands } from "../commands/sandbox.cli";
-import { registerSecurityCommands } from "../commands/security.cli";
-import { registerStatusCommands } from "../commands/status.cli";
-import { registerToolsCommands } from "../commands/tools.cli";
-import type { CliContext } from "./context";
+import packageJson from "../package.json" with { type: "json" };
+import type { CliContext } from "./cli/context";
+import { registerApprovalsCommands } from "./commands/approvals.cli";
+import { registerAuditCommands } from "./commands/audit.cli";
+import { registerChatCommands } from "./commands/chat.cli";
+import { registerConfigCommands } from "./commands/config.cli";
+import { registerDoctorCommands } from "./commands/doctor.cli";
+import { registerGatewayCommands } from "./commands/gateway.cli";
+import { registerGatewayTokenCommands } from "./commands/gateway-token.cli";
+import { registerPairingCommands } from "./commands/pairing.cli";
+import { registerSandboxCommands } from "./commands/sandbox.cli";
+import { registerSecurityCommands } from "./commands/security.cli";
+import { registerStatusCommands } from "./commands/status.cli";
+import { registerToolsCommands } from "./commands/tools.cli";
 
 /**
  * The `claw` command tree. Each area declares its commands in `src/commands/<area>.cli.ts`

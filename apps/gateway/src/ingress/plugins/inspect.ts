@@ -8,11 +8,11 @@ import { lstat, readdir, readFile, realpath } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { isAbsolute, join, relative } from "node:path";
 import type { PluginsConfig } from "@claw/config";
-import type { GatewayErrorCode } from "../server/errors";
+import type { PluginErrorCode } from "./errors";
 
 /** A reason the gateway does not start, with the change that fixes it. */
 export interface PluginRefusal {
-  readonly code: GatewayErrorCode;
+  readonly code: PluginErrorCode;
   readonly message: string;
   readonly fix: string;
 }

@@ -8,7 +8,7 @@ import { spawn } from "node:child_process";
 import { StringDecoder } from "node:string_decoder";
 import { createStreamRedactor, type Redactor, type StreamRedactor } from "@claw/audit";
 import type { Clock, Random } from "@claw/core";
-import { runtimeErrors } from "./errors";
+import { toolErrors } from "./errors";
 
 /** Running background processes of one session at once. */
 export const MAX_RUNNING_PER_SESSION = 4;
@@ -318,7 +318,7 @@ export function createBackgroundProcesses(options: BackgroundProcessOptions): Ba
 
   return {
     start(owner, command, host, launch) {
-      if (closed) throw runtimeErrors.error("AGENT_STOPPED", "The agent runtime is stopped.");
+      if (closed) throw toolErrors.error("AGENT_STOPPED", "The agent runtime is stopped.");
       sweep();
       let gateway = 0;
       let session = 0;
@@ -328,7 +328,7 @@ export function createBackgroundProcesses(options: BackgroundProcessOptions): Ba
         if (r.owner.sessionKey === owner.sessionKey) session++;
       }
       if (session >= MAX_RUNNING_PER_SESSION || gateway >= MAX_RUNNING_PER_GATEWAY) {
-        throw runtimeErrors.error(
+        throw toolErrors.error(
           "AGENT_PROCESS_LIMIT",
           session >= MAX_RUNNING_PER_SESSION
             ? `This session already runs ${MAX_RUNNING_PER_SESSION} background processes (the most allowed); kill one with the process tool or wait for one to end.`

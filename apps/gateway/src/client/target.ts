@@ -1,9 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { readHostInfo, resolveAuthMode, resolveExposure } from "@claw/auth";
 import { loadConfig } from "@claw/config";
+import { mergeEnvSecrets, tryReadStoredGatewayToken } from "../app/effective-config";
+import type { OperatorScope } from "../server/protocol";
 import { type ClientOptionsFor, connectGateway, type GatewayClient } from "./client";
-import type { OperatorScope } from "./protocol";
-import { mergeEnvSecrets, readStoredGatewayToken } from "./start";
 
 export interface GatewayTarget {
   /** Where a local client reaches the gateway (the first listener; 0.0.0.0 becomes 127.0.0.1). */
@@ -28,7 +28,7 @@ export async function resolveGatewayTarget(options: {
   const authMode = resolveAuthMode(gateway.auth);
   const token =
     authMode === "token"
-      ? (gateway.auth.token ?? (await readStoredGatewayToken(options.stateDir)))
+      ? (gateway.auth.token ?? (await tryReadStoredGatewayToken(options.stateDir)))
       : undefined;
   // Without any token yet, the gateway would generate one at start: decide exposure as it would.
   const effectiveToken =
