@@ -12,7 +12,7 @@ import {
 import { type ChannelAdapter, DEFAULT_ACCOUNT_ID } from "@claw/channels-core";
 import type { ClawConfig, ConfigObject } from "@claw/config";
 import type { Clock, Random } from "@claw/core";
-import { createGuardedFetch, type GuardedFetch, wrapExternalContent } from "@claw/egress";
+import { createGuardedFetch, type GuardedFetch } from "@claw/egress";
 import type { SandboxManager } from "@claw/sandbox";
 import {
   compileToolPolicy,
@@ -30,10 +30,12 @@ import { createRuntimeTools } from "../tools/runtime-tools";
 import type { SessionAccessMode } from "../tools/session-access";
 import { createSessionServices } from "../tools/session-services";
 import type { AgentTool } from "../tools/types";
+import { createWebFetchService } from "../tools/web-fetch-service";
 import { type RuntimeAgent, resolveAgents } from "./agents";
+import { createDelivery } from "./delivery";
 import { errorInfo, runtimeErrors } from "./errors";
 import { createEventHub, type RuntimeEvent } from "./events";
-import { ownerOf, type Route, WEBCHAT_CHANNEL } from "./route";
+import type { Route } from "./route";
 import { createSessionQueue } from "./session-queue";
 import { createSessionStates } from "./session-state";
 import { createTranscriptStore, type TranscriptStore } from "./transcripts";
@@ -116,7 +118,6 @@ export async function createAgentRuntime(deps: AgentRuntimeDeps): Promise<AgentR
   const sessions = createSessionStates(transcripts);
   const toolPolicy = compileToolPolicy(config.tools, { agents: config.agents.list });
   const guardedFetch = deps.guardedFetch ?? createGuardedFetch({ config: config.tools.web.fetch });
-  const adapters = new Map((deps.adapters ?? []).map((a) => [a.id, a]));
   const queue = createSessionQueue({ maxPerKey: loop.maxQueuePerSession });
   const events = createEventHub();
   const scopes = new Map<string, CallScope & { readonly route: Route }>();
@@ -134,21 +135,7 @@ export async function createAgentRuntime(deps: AgentRuntimeDeps): Promise<AgentR
     }
   };
 
-  const deliver = async (route: Route, sessionKey: string, text: string): Promise<void> => {
-    if (route.channel === WEBCHAT_CHANNEL) {
-      events.emit({ type: "chat.message", sessionKey, text, owner: ownerOf(route) });
-      return;
-    }
-    const adapter = adapters.get(route.channel);
-    if (adapter === undefined || route.chatId === "") return;
-    await adapter.send({
-      accountId: route.accountId,
-      chatType: route.chatType,
-      chatId: route.chatId,
-      text,
-      ...(route.replyTo === undefined ? {} : { replyToMessageId: route.replyTo }),
-    });
-  };
+  const deliver = createDelivery(deps.adapters ?? [], events);
 
   const enqueue: AgentRuntime["enqueue"] = (agent, sessionKey, route, text) => {
     if (closed) throw runtimeErrors.error("AGENT_STOPPED", "The agent runtime is stopped.");
@@ -211,26 +198,7 @@ export async function createAgentRuntime(deps: AgentRuntimeDeps): Promise<AgentR
     ...createRuntimeTools({
       ...execService,
       ...sessionServices,
-      async fetchWeb(env, url) {
-        const result = await guardedFetch(url);
-        // A private host reached through an operator's explicit allow entry is logged as such.
-        if (result.privateNetwork !== undefined) {
-          await security({
-            type: "tool.decision",
-            data: {
-              tool: "web_fetch",
-              effect: "allow",
-              reason: "private-network-allow-entry",
-              privateNetwork: result.privateNetwork,
-              agentId: env.agentId,
-              sessionKey: env.sessionKey,
-            },
-          });
-        }
-        return result;
-      },
-      wrapUntrusted: (text, from) =>
-        wrapExternalContent(text, { source: "web_fetch", from, random }),
+      ...createWebFetchService({ guardedFetch, random, security }),
     }),
   ];
 

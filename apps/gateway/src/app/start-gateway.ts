@@ -119,6 +119,18 @@ function logPlugins(logs: GatewayLogs, pluginLoad: Extract<PluginLoadResult, { o
   );
 }
 
+/** The CLI may decide approvals while the gateway runs: a bounded poll notices them and expires overdue ones. */
+function watchApprovalStore(options: StartGatewayOptions, logs: GatewayLogs) {
+  const { stateDir, clock, random } = options;
+  return watchApprovals(
+    createExecApprovalStore({ file: execApprovalsPath(stateDir), clock, random }),
+    {
+      intervalMs: options.approvalWatchIntervalMs ?? 1000,
+      onError: (error) => logs.log.logger.warn({ err: error }, "approval watch failed"),
+    },
+  );
+}
+
 /**
  * Starts the gateway: effective config and exposure, plugins, logs, stores, the agent runtime,
  * the channel adapters, then the server on every listener.
@@ -144,14 +156,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Starte
   });
   const logger = logs.log.logger;
   const pairing = createPairingStore({ stateDir, clock, random });
-  // The CLI may decide approvals while the gateway runs: a bounded poll notices them and expires overdue ones.
-  const approvalWatch = watchApprovals(
-    createExecApprovalStore({ file: execApprovalsPath(stateDir), clock, random }),
-    {
-      intervalMs: options.approvalWatchIntervalMs ?? 1000,
-      onError: (error) => logger.warn({ err: error }, "approval watch failed"),
-    },
-  );
+  const approvalWatch = watchApprovalStore(options, logs);
   const approvals = approvalWatch.store;
   const homeDir = options.homeDir ?? homedir();
   const sandboxEngine = options.sandboxEngine ?? createDockerEngine();

@@ -250,14 +250,10 @@ function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref?.());
 }
 
-export function createBackgroundProcesses(options: BackgroundProcessOptions): BackgroundProcesses {
-  const { clock, random, redactor } = options;
-  /** Insertion order is start order. */
-  const records = new Map<string, ProcessRecord>();
-  let closed = false;
+const iso = (ms: number) => new Date(ms).toISOString();
 
-  const iso = (ms: number) => new Date(ms).toISOString();
-  const infoOf = (r: ProcessRecord): ProcessInfo => ({
+function infoOf(r: ProcessRecord): ProcessInfo {
+  return {
     id: r.id,
     command: r.command,
     host: r.host,
@@ -265,7 +261,39 @@ export function createBackgroundProcesses(options: BackgroundProcessOptions): Ba
     exitCode: r.exitCode,
     startedAt: iso(r.startedAt),
     endedAt: r.endedAt === undefined ? null : iso(r.endedAt),
-  });
+  };
+}
+
+/** Forgets finished records past their retention, then the oldest beyond the per-session and gateway caps. */
+function sweepFinished(records: Map<string, ProcessRecord>, now: number): void {
+  const finished: ProcessRecord[] = [];
+  for (const r of records.values()) {
+    if (r.endedAt === undefined) continue;
+    if (now - r.endedAt > FINISHED_RETENTION_MS) records.delete(r.id);
+    else finished.push(r);
+  }
+  finished.sort((a, b) => (a.endedAt as number) - (b.endedAt as number));
+  const perSession = new Map<string, number>();
+  for (const r of finished) {
+    perSession.set(r.owner.sessionKey, (perSession.get(r.owner.sessionKey) ?? 0) + 1);
+  }
+  let total = finished.length;
+  for (const r of finished) {
+    const count = perSession.get(r.owner.sessionKey) as number;
+    if (count > MAX_FINISHED_PER_SESSION || total > MAX_FINISHED_PER_GATEWAY) {
+      records.delete(r.id);
+      perSession.set(r.owner.sessionKey, count - 1);
+      total--;
+    }
+  }
+}
+
+export function createBackgroundProcesses(options: BackgroundProcessOptions): BackgroundProcesses {
+  const { clock, random, redactor } = options;
+  /** Insertion order is start order. */
+  const records = new Map<string, ProcessRecord>();
+  let closed = false;
+
   const sink = () =>
     new OutputSink(() =>
       createStreamRedactor({
@@ -276,33 +304,8 @@ export function createBackgroundProcesses(options: BackgroundProcessOptions): Ba
       }),
     );
 
-  /** Forgets finished records past their retention, then the oldest beyond the per-session and gateway caps. */
-  const sweep = () => {
-    const now = clock.now();
-    const finished: ProcessRecord[] = [];
-    for (const r of records.values()) {
-      if (r.endedAt === undefined) continue;
-      if (now - r.endedAt > FINISHED_RETENTION_MS) records.delete(r.id);
-      else finished.push(r);
-    }
-    finished.sort((a, b) => (a.endedAt as number) - (b.endedAt as number));
-    const perSession = new Map<string, number>();
-    for (const r of finished) {
-      perSession.set(r.owner.sessionKey, (perSession.get(r.owner.sessionKey) ?? 0) + 1);
-    }
-    let total = finished.length;
-    for (const r of finished) {
-      const count = perSession.get(r.owner.sessionKey) as number;
-      if (count > MAX_FINISHED_PER_SESSION || total > MAX_FINISHED_PER_GATEWAY) {
-        records.delete(r.id);
-        perSession.set(r.owner.sessionKey, count - 1);
-        total--;
-      }
-    }
-  };
-
   const own = (sessionKey: string, id: string): ProcessRecord | undefined => {
-    sweep();
+    sweepFinished(records, clock.now());
     const record = records.get(id);
     return record?.owner.sessionKey === sessionKey ? record : undefined;
   };
@@ -319,7 +322,7 @@ export function createBackgroundProcesses(options: BackgroundProcessOptions): Ba
   return {
     start(owner, command, host, launch) {
       if (closed) throw toolErrors.error("AGENT_STOPPED", "The agent runtime is stopped.");
-      sweep();
+      sweepFinished(records, clock.now());
       let gateway = 0;
       let session = 0;
       for (const r of records.values()) {
@@ -356,7 +359,7 @@ export function createBackgroundProcesses(options: BackgroundProcessOptions): Ba
         record.state = record.abort.signal.aborted ? "killed" : outcome.state;
         record.exitCode = outcome.exitCode;
         record.endedAt = clock.now();
-        sweep();
+        sweepFinished(records, clock.now());
       };
       let launched: Promise<LaunchOutcome>;
       try {
@@ -379,7 +382,7 @@ export function createBackgroundProcesses(options: BackgroundProcessOptions): Ba
     },
 
     list(sessionKey) {
-      sweep();
+      sweepFinished(records, clock.now());
       return [...records.values()].filter((r) => r.owner.sessionKey === sessionKey).map(infoOf);
     },
 

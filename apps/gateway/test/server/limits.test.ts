@@ -229,3 +229,34 @@ describe("malformed frames", () => {
     expect(text).not.toContain(TOKEN);
   });
 });
+
+describe("pending slots of IPv6 clients (keyed by /64)", () => {
+  // The slot was taken under the /64 key and given back under the full address: every IPv6
+  // client behind a trusted proxy leaked its slot, and after maxPendingPerAddress successful
+  // connections its whole /64 was refused with TOO_MANY_PENDING.
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await startTestGateway({
+      config: { gateway: { auth: { mode: "token", token: TOKEN }, trustedProxies: ["127.0.0.1"] } },
+      limits: { maxPendingPerAddress: 2 },
+    });
+  });
+  afterAll(() => gw.stop());
+
+  it("a connection that authenticates, or closes unauthenticated, gives its slot back", async () => {
+    const headers = { "x-forwarded-for": "2001:db8:1:2::5" };
+    for (let round = 0; round < 4; round++) {
+      const socket = await openRaw(gw.url, { headers });
+      socket.send(connectFrame());
+      const hello = await socket.next((f) => f.type === "res");
+      expect(hello).toMatchObject({ ok: true });
+      socket.ws.close();
+      await socket.closed;
+      const idle = await openRaw(gw.url, { headers });
+      idle.ws.close();
+      await idle.closed;
+    }
+    const last = await openRaw(gw.url, { headers });
+    last.ws.close();
+  });
+});
