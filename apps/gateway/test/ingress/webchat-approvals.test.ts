@@ -1,6 +1,7 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { BUSYBOX, requireDockerEngine } from "../agent/engine";
 import {
   connectFrame,
   makeStateDir,
@@ -9,7 +10,6 @@ import {
   type TestGateway,
   TOKEN,
 } from "../server/helpers";
-import { BUSYBOX, requireDockerEngine } from "./engine";
 
 /** Black-box: a hostile script behind `claw gateway`, driven and approved over the WebSocket. */
 async function gatewayWith(script: unknown): Promise<TestGateway> {
