@@ -93,6 +93,22 @@ function execSchema() {
         .max(24 * 3_600_000)
         .default(1_800_000),
       applyPatch: z.strictObject({ workspaceOnly: z.boolean().default(true) }).prefault({}),
+      /**
+       * Names of gateway environment variables a host command also gets (it starts from PATH, HOME,
+       * LANG, TERM, TZ and USER only). A variable whose value is a secret the gateway knows is never passed.
+       */
+      hostEnv: z
+        .array(
+          z
+            .string()
+            .regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, "an environment variable name")
+            .refine(
+              (name) => !/^CLAW_(GATEWAY|HOOKS)_/i.test(name),
+              "the gateway's own credentials are never passed to a command",
+            ),
+        )
+        .max(64)
+        .default([]),
     })
     .superRefine((exec, ctx) => {
       exec.safeBins.forEach((bin, index) => {

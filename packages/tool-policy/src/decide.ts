@@ -123,6 +123,9 @@ function decideElevated(context: ToolCallContext): ToolDecision | undefined {
 /** The exec part of a decision, with the command analysis (for approvals and `tools explain`). */
 export function decideExecStage(context: ToolCallContext, call: ToolCall): ExecStageResult {
   const exec = context.scope.exec;
+  // An explicit deny (global or per agent, the stricter wins) bounds every exec, elevated included.
+  if (exec.security === "deny")
+    return { decision: d("deny", "exec is disabled (security deny)", exec.securityRule) };
   if (call.elevated === true) {
     const gate = decideElevated(context);
     if (gate) return { decision: gate };
@@ -132,19 +135,20 @@ export function decideExecStage(context: ToolCallContext, call: ToolCall): ExecS
         decision: d("deny", "elevated mode is off for this session", "tools.elevated.defaultLevel"),
       };
     if (call.command === undefined) return { decision: EXEC_NEEDS_COMMAND };
+    if (grantMatches(context, call))
+      return { decision: d("allow", "approved by an operator", "approvals") };
+    // `ask: "always"` reaches host exec too: elevated full skips approval only where asking is not forced.
+    if (exec.ask === "always")
+      return { decision: d("ask", "ask is always, elevated host exec included", exec.askRule) };
     if (level === "full")
       return {
         decision: d("allow", "elevated full: host execution without approval", "tools.elevated"),
       };
-    if (grantMatches(context, call))
-      return { decision: d("allow", "approved by an operator", "approvals") };
     return {
       decision: d("ask", "elevated ask: host execution needs an operator", "tools.elevated"),
     };
   }
   if (call.command === undefined) return { decision: EXEC_NEEDS_COMMAND };
-  if (exec.security === "deny")
-    return { decision: d("deny", "exec is disabled (security deny)", exec.securityRule) };
 
   const analysis = analyzeCommand(call.command, context.execEnv ?? NO_PATH);
   const evaluation = evaluateExecAnalysis(exec, analysis, context.approvedPatterns);

@@ -26,6 +26,7 @@ import type { ApprovalWaits } from "../tool-calls/wait-for-approval";
 import { createBackgroundProcesses } from "../tools/background";
 import { createExecService } from "../tools/exec-service";
 import { FS_TOOLS } from "../tools/fs-tools";
+import { hostCommandEnv } from "../tools/host-env";
 import { createRuntimeTools } from "../tools/runtime-tools";
 import type { SessionAccessMode } from "../tools/session-access";
 import { createSessionServices } from "../tools/session-services";
@@ -69,8 +70,10 @@ export interface AgentRuntimeDeps {
   readonly script?: Script | undefined;
   /** Overrides `tools.sessions.access` (tests); see tools/session-access.ts. */
   readonly sessionAccess?: SessionAccessMode | undefined;
-  /** PATH used to resolve binaries for the exec allowlist; default /usr/local/bin:/usr/bin:/bin. */
+  /** PATH used to resolve binaries for the exec allowlist, and the PATH host commands run with; default /usr/local/bin:/usr/bin:/bin. */
   readonly execPath?: string | undefined;
+  /** The gateway's environment: host commands get only what tools/host-env.ts lets through. Default: none. */
+  readonly env?: Readonly<Record<string, string | undefined>> | undefined;
   /** How often a waiting approval is re-read (it may be resolved by another process); default 1 s. */
   readonly approvalPollMs?: number | undefined;
   /** Tests: the providers' retry sleep. */
@@ -103,6 +106,8 @@ export interface AgentRuntime {
   close(): Promise<void>;
 }
 
+const DEFAULT_EXEC_PATH = "/usr/local/bin:/usr/bin:/bin";
+
 /** Builds the agent runtime. Agents come from `agents.list[]` (or one `main` agent) with `agents.defaults`. */
 export async function createAgentRuntime(deps: AgentRuntimeDeps): Promise<AgentRuntime> {
   const { config, clock, random, redactor } = deps;
@@ -124,6 +129,7 @@ export async function createAgentRuntime(deps: AgentRuntimeDeps): Promise<AgentR
   const waits: ApprovalWaits = new Set();
   let closed = false;
   const { agents, defaultAgentId } = await resolveAgents(config, deps);
+  const execPath = deps.execPath ?? DEFAULT_EXEC_PATH;
   const agentById = new Map(agents.map((a) => [a.id, a]));
   const unsubscribeApprovals = deps.approvals.subscribe((event) => events.emit(event));
 
@@ -162,6 +168,12 @@ export async function createAgentRuntime(deps: AgentRuntimeDeps): Promise<AgentR
       patternHoldChars: config.logging.redactSensitive === "off" ? 0 : DEFAULT_STREAM_PATTERN_HOLD,
     }),
     sandbox: deps.sandbox,
+    hostEnv: hostCommandEnv({
+      source: deps.env ?? {},
+      pass: config.tools.exec.hostEnv,
+      path: execPath,
+      secrets: deps.redactSecrets ?? [],
+    }),
     sandboxConfigOf: (agentId) => (agentById.get(agentId) as RuntimeAgent).sandbox,
     security,
   });
@@ -228,7 +240,7 @@ export async function createAgentRuntime(deps: AgentRuntimeDeps): Promise<AgentR
     scopes,
     execEnvFor: (agent) =>
       createFsExecEnvironment({
-        pathValue: deps.execPath ?? "/usr/local/bin:/usr/bin:/bin",
+        pathValue: execPath,
         cwd: agent.workspace,
       }),
     emit: events.emit,

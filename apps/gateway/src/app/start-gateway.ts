@@ -166,6 +166,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Starte
     runtime = await createAgentRuntime({
       config,
       rawConfig: loaded.raw,
+      env,
       stateDir,
       homeDir,
       clock,

@@ -236,12 +236,15 @@ describe("background processes", () => {
   });
 });
 
+const HOST_ENV = { PATH: "/usr/local/bin:/usr/bin:/bin" };
+
 describe("hostLauncher", () => {
   it("times out into timed-out, and an abort kills the whole process group", async () => {
     const timedOut = await hostLauncher(
       "sleep 5",
       "/",
       200,
+      HOST_ENV,
     )({
       signal: new AbortController().signal,
       onOutput: () => {},
@@ -253,6 +256,7 @@ describe("hostLauncher", () => {
       "sleep 60 & echo $!; echo $$; wait",
       "/",
       60_000,
+      HOST_ENV,
     )({
       signal: abort.signal,
       onOutput: (_stream, chunk) => {

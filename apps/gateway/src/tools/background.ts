@@ -447,11 +447,18 @@ const HOST_GROUP_LEADER = [
  * that leaves the group with setsid escapes; the sandbox is the boundary for that, host exec is the
  * elevated exception). A command killed by a signal reports the shell's 128 + n exit code.
  */
-export function hostLauncher(command: string, cwd: string, timeoutMs: number): Launcher {
+export function hostLauncher(
+  command: string,
+  cwd: string,
+  timeoutMs: number,
+  /** The whole environment of the command (host-env.ts): nothing of the gateway's is inherited. */
+  env: Readonly<Record<string, string>>,
+): Launcher {
   return ({ signal, onOutput }) =>
     new Promise((resolve) => {
       const child = spawn("/bin/sh", ["-c", HOST_GROUP_LEADER, "claw-host", command], {
         cwd,
+        env,
         stdio: ["pipe", "pipe", "pipe"],
         detached: true,
       });

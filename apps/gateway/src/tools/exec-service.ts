@@ -28,6 +28,8 @@ export interface ExecServiceDeps {
   readonly sandbox: SandboxManager | undefined;
   /** The sandbox config of the calling session's agent. */
   sandboxConfigOf(agentId: string): ResolvedSandboxConfig;
+  /** The environment every host command gets (host-env.ts). */
+  readonly hostEnv: Readonly<Record<string, string>>;
   security(event: SecurityEvent): Promise<void>;
 }
 
@@ -41,6 +43,7 @@ async function runHost(
   command: string,
   cwd: string,
   timeoutMs: number,
+  env: Readonly<Record<string, string>>,
   signal: AbortSignal,
 ): Promise<ToolOutput> {
   const chunks: Buffer[] = [];
@@ -49,6 +52,7 @@ async function runHost(
     command,
     cwd,
     timeoutMs,
+    env,
   )({
     signal,
     onOutput: (_stream, chunk) => {
@@ -113,6 +117,7 @@ export function createExecService(deps: ExecServiceDeps): ExecService {
         command,
         env.workspace,
         options.timeoutMs ?? BACKGROUND_TIMEOUT_MS,
+        deps.hostEnv,
       );
       const info = processes.start(env, command, "gateway", launch);
       await processEvent(env, info, "start");
@@ -126,6 +131,7 @@ export function createExecService(deps: ExecServiceDeps): ExecService {
       command,
       env.workspace,
       options.timeoutMs ?? HOST_EXEC_TIMEOUT_MS,
+      deps.hostEnv,
       hostAbort.signal,
     );
   };

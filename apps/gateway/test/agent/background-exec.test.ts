@@ -513,7 +513,7 @@ describe("hostLauncher", () => {
       await writeFile(
         script,
         `import { hostLauncher } from ${JSON.stringify(join(import.meta.dirname, "../../src/tools/background.ts"))};
-hostLauncher("/bin/sleep 300 & echo $!; /bin/sleep 301", ${JSON.stringify(dir)}, 600_000)({
+hostLauncher("/bin/sleep 300 & echo $!; /bin/sleep 301", ${JSON.stringify(dir)}, 600_000, { PATH: "/nonexistent" })({
   signal: new AbortController().signal,
   onOutput: (_stream, chunk) => process.stdout.write(chunk),
 });
@@ -550,6 +550,7 @@ hostLauncher("/bin/sleep 300 & echo $!; /bin/sleep 301", ${JSON.stringify(dir)},
       "sleep 120 >/dev/null 2>&1 & echo $!",
       process.cwd(),
       60_000,
+      { PATH: "/usr/bin:/bin" },
     )({
       signal: new AbortController().signal,
       onOutput: (_stream, chunk) => {
