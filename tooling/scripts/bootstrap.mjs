@@ -1,14 +1,23 @@
 #!/usr/bin/env node
 // Sets up a fresh clone with nothing but Node and npm (pnpm, then the workspace's
 // dependencies), then runs one of the README's two jobs:
-//   node tooling/scripts/bootstrap.mjs start [claw args…]   the gateway on its embedded defaults
+//   node tooling/scripts/bootstrap.mjs start [claw args…]   the built CLI (apps/gateway/dist/main.js),
+//                                                           rebuilt first when its inputs changed
 //   node tooling/scripts/bootstrap.mjs test                  the whole test suite
 // Plain Node on purpose: it must run before any dependency is installed.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { delimiter, dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import {
+  decideBuild,
+  GATEWAY_MAIN,
+  GATEWAY_STAMP,
+  hashBuildInputs,
+  tryReadBuildStamp,
+  writeBuildStamp,
+} from "./gateway-build.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const rootPackage = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
@@ -80,18 +89,44 @@ const frozen = existsSync(join(root, "pnpm-lock.yaml")) ? ["--frozen-lockfile"] 
 // The workspace's node_modules are only ever made by this install: when they were made with another
 // store (another user or HOME), let pnpm rebuild them instead of stopping to ask on a TTY there is not.
 const noPrompt = ["--config.confirm-modules-purge=false"];
-if (run("pnpm", ["install", ...frozen, ...noPrompt]).status !== 0) {
+// Progress goes to stderr: stdout is the CLI's (`npm start -- doctor --json | jq`).
+const toStderr = { stdio: ["inherit", 2, 2] };
+if (run("pnpm", ["install", ...frozen, ...noPrompt], toStderr).status !== 0) {
   fail("pnpm install failed; the output above says why.");
 }
 
+/** Builds apps/gateway/dist when its inputs changed since the stamped build; returns main.js. */
+function ensureGatewayBuild() {
+  const main = join(root, GATEWAY_MAIN);
+  const inputs = hashBuildInputs(root);
+  const decision = decideBuild({
+    built: existsSync(main),
+    stamp: tryReadBuildStamp(join(root, GATEWAY_STAMP)),
+    inputs,
+  });
+  if (!decision.build) return main;
+  // The libraries are bundled from source (apps/gateway/tsup.config.ts): only the gateway builds.
+  step(`building the gateway CLI, apps/gateway/dist (${decision.reason})`);
+  const started = Date.now();
+  if (run("pnpm", ["--filter", "@claw/gateway", "run", "build"], toStderr).status !== 0) {
+    fail("the gateway build failed; the output above says why.");
+  }
+  writeBuildStamp(join(root, GATEWAY_STAMP), inputs);
+  step(`built in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return main;
+}
+
 const [job, ...rest] = process.argv.slice(2);
-let result;
 if (job === "start") {
   const args = rest.length > 0 ? rest : ["gateway"];
-  result = run("pnpm", ["--silent", "run", "claw", ...args]);
+  const main = ensureGatewayBuild();
+  // This process becomes the CLI, as `node apps/gateway/dist/main.js <args>` would run: one process,
+  // the terminal's Ctrl-C reaches it once (a forwarding parent would deliver it twice, and a second
+  // signal stops the gateway without draining), and its exit code is the process's.
+  process.argv = [process.execPath, main, ...args];
+  await import(pathToFileURL(main).href);
 } else if (job === "test") {
-  result = run("pnpm", ["--silent", "run", "test:all", ...rest]);
+  process.exit(run("pnpm", ["--silent", "run", "test:all", ...rest]).status ?? 1);
 } else {
   fail(`unknown job "${job ?? ""}"; use "start" or "test".`);
 }
-process.exit(result.status ?? 1);

@@ -3,7 +3,8 @@ import { chmod, mkdir, mkdtemp, realpath, rm, stat, symlink, writeFile } from "n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { runCli } from "./helpers/run-cli";
+import { engineSocket, requireDockerEngine } from "./agent/engine";
+import { type RunCliOptions, runCli } from "./helpers/run-cli";
 
 interface Report {
   ok: boolean;
@@ -26,50 +27,102 @@ async function home(): Promise<string> {
 
 const statusOf = (report: Report, id: string) =>
   report.checks.find((check) => check.id === id)?.status;
+const failing = (report: Report) =>
+  report.checks.filter((check) => check.status === "fail").map((check) => check.id);
+
+/**
+ * `claw doctor` with no engine at its Docker socket (the sandbox is on by default), so no outcome
+ * depends on whether this host runs Docker: the docker check fails, naming the socket and the fix.
+ */
+function doctor(args: readonly string[], options: RunCliOptions & { homeDir: string }) {
+  const noEngine = { CLAW_DOCKER_SOCKET: join(options.homeDir, "no-engine.sock") };
+  return runCli(args, { ...options, env: { ...noEngine, ...options.env } });
+}
 
 describe("claw doctor", () => {
-  it("passes on a fresh machine: no state dir, no config", async () => {
+  it("on a fresh machine without a Docker engine: only the docker check fails, with the socket and the fix", async () => {
     const homeDir = await home();
-    const run = await runCli(["doctor"], { homeDir });
-    expect(run.exitCode).toBe(0);
+    const run = await doctor(["doctor"], { homeDir });
+    expect(run.exitCode).toBe(1);
     expect(run.stdout).toContain(`${join(homeDir, ".claw")} does not exist yet`);
     expect(run.stdout).toContain("embedded hardened defaults");
+    expect(run.stdout).toMatch(
+      /fail\s+docker\s+the sandbox is on but No Docker engine answers.*\(socket .*no-engine\.sock\)/,
+    );
+    expect(run.stdout).toContain("fix: start Docker (and let this user reach its socket)");
     // The one possible warning: gateway-reachable, when no gateway runs on the default port.
-    expect(run.stdout).toMatch(/\d+ checks: \d+ ok, [01] warn, 0 fail/);
+    expect(run.stdout).toMatch(/\d+ checks: \d+ ok, [01] warn, 1 fail — fix the failures above/);
   });
 
   it("reports JSON with ids, statuses and the resolved paths", async () => {
     const homeDir = await home();
-    const run = await runCli(["doctor", "--json"], { homeDir });
+    const run = await doctor(["doctor", "--json"], { homeDir });
     const report = run.json<Report>();
-    expect(run.exitCode).toBe(0);
-    expect(report.ok).toBe(true);
+    expect(run.exitCode).toBe(1);
+    expect(report.ok).toBe(false);
     expect(report.stateDir).toBe(join(homeDir, ".claw"));
     expect(report.configPath).toBe(join(homeDir, ".claw", "claw.json"));
     expect(report.checks.map((check) => check.id)).toEqual(
-      expect.arrayContaining(["state-dir", "config"]),
+      expect.arrayContaining(["state-dir", "config", "docker"]),
     );
-    expect(report.summary.fail).toBe(0);
+    expect(failing(report)).toEqual(["docker"]);
+    expect(report.summary.fail).toBe(1);
+  });
+
+  it("checks the engine at CLAW_DOCKER_SOCKET, else a unix:// DOCKER_HOST, only when the sandbox is on", async () => {
+    const homeDir = await home();
+    const viaHost = await runCli(["doctor", "--json"], {
+      homeDir,
+      env: { DOCKER_HOST: `unix://${join(homeDir, "host.sock")}` },
+    });
+    expect(viaHost.json<Report>().checks.find((c) => c.id === "docker")).toMatchObject({
+      status: "fail",
+      message: expect.stringContaining(`(socket ${join(homeDir, "host.sock")})`),
+      fix: expect.stringContaining('set agents.defaults.sandbox.mode to "off"'),
+    });
+    const both = await runCli(["doctor", "--json"], {
+      homeDir,
+      env: {
+        CLAW_DOCKER_SOCKET: join(homeDir, "claw.sock"),
+        DOCKER_HOST: "unix:///elsewhere.sock",
+      },
+    });
+    expect(both.json<Report>().checks.find((c) => c.id === "docker")?.message).toContain(
+      `(socket ${join(homeDir, "claw.sock")})`,
+    );
+
+    await mkdir(join(homeDir, ".claw"), { mode: 0o700 });
+    await writeFile(
+      join(homeDir, ".claw", "claw.json"),
+      JSON.stringify({ agents: { defaults: { sandbox: { mode: "off" } } } }),
+      { mode: 0o600 },
+    );
+    const off = await doctor(["doctor", "--json"], { homeDir });
+    expect(off.exitCode).toBe(0);
+    expect(off.json<Report>().checks.find((c) => c.id === "docker")).toMatchObject({
+      status: "ok",
+      message: "the sandbox is off; Docker is not needed",
+    });
   });
 
   it("uses --state-dir over CLAW_STATE_DIR over ~/.claw, and CLAW_CONFIG_PATH for the config", async () => {
     const homeDir = await home();
-    const fromEnv = await runCli(["doctor", "--json"], {
+    const fromEnv = await doctor(["doctor", "--json"], {
       homeDir,
       env: { CLAW_STATE_DIR: join(homeDir, "env") },
     });
     expect(fromEnv.json<Report>().stateDir).toBe(join(homeDir, "env"));
-    const fromFlag = await runCli(["--state-dir", join(homeDir, "flag"), "doctor", "--json"], {
+    const fromFlag = await doctor(["--state-dir", join(homeDir, "flag"), "doctor", "--json"], {
       homeDir,
       env: { CLAW_STATE_DIR: join(homeDir, "env") },
     });
     expect(fromFlag.json<Report>().stateDir).toBe(join(homeDir, "flag"));
-    const after = await runCli(["doctor", "--json", "--state-dir", "rel"], {
+    const after = await doctor(["doctor", "--json", "--state-dir", "rel"], {
       homeDir,
       cwd: homeDir,
     });
     expect(after.json<Report>().stateDir).toBe(join(homeDir, "rel"));
-    const config = await runCli(["doctor", "--json"], {
+    const config = await doctor(["doctor", "--json"], {
       homeDir,
       env: { CLAW_CONFIG_PATH: "~/elsewhere.json5" },
     });
@@ -81,16 +134,16 @@ describe("claw doctor", () => {
     const stateDir = join(homeDir, "state");
     await mkdir(stateDir, { mode: 0o700 });
     await chmod(stateDir, 0o700);
-    const good = await runCli(["doctor", "--json", "--state-dir", stateDir], { homeDir });
+    const good = await doctor(["doctor", "--json", "--state-dir", stateDir], { homeDir });
     expect(statusOf(good.json<Report>(), "state-dir")).toBe("ok");
     for (const mode of [0o750, 0o705, 0o777]) {
       await chmod(stateDir, mode);
-      const run = await runCli(["doctor", "--json", "--state-dir", stateDir], { homeDir });
+      const run = await doctor(["doctor", "--json", "--state-dir", stateDir], { homeDir });
       const check = run.json<Report>().checks.find((c) => c.id === "state-dir");
       expect(run.exitCode).toBe(1);
       expect(check).toMatchObject({ status: "fail", fix: `chmod 700 ${stateDir}` });
     }
-    const text = await runCli(["doctor", "--state-dir", stateDir], { homeDir });
+    const text = await doctor(["doctor", "--state-dir", stateDir], { homeDir });
     expect(text.stdout).toContain(`fix: chmod 700 ${stateDir}`);
   });
 
@@ -98,12 +151,12 @@ describe("claw doctor", () => {
     const homeDir = await home();
     await mkdir(join(homeDir, "real"), { mode: 0o700 });
     await symlink(join(homeDir, "real"), join(homeDir, "link"));
-    const linked = await runCli(["doctor", "--json", "--state-dir", join(homeDir, "link")], {
+    const linked = await doctor(["doctor", "--json", "--state-dir", join(homeDir, "link")], {
       homeDir,
     });
     expect(statusOf(linked.json<Report>(), "state-dir")).toBe("fail");
     await writeFile(join(homeDir, "file"), "");
-    const file = await runCli(["doctor", "--json", "--state-dir", join(homeDir, "file")], {
+    const file = await doctor(["doctor", "--json", "--state-dir", join(homeDir, "file")], {
       homeDir,
     });
     expect(statusOf(file.json<Report>(), "state-dir")).toBe("fail");
@@ -117,15 +170,19 @@ describe("claw doctor", () => {
     await writeFile(join(stateDir, "claw.json"), '{ logging: { levle: "debug" } }', {
       mode: 0o600,
     });
-    const bad = await runCli(["doctor", "--json"], { homeDir });
+    const bad = await doctor(["doctor", "--json"], { homeDir });
     expect(bad.exitCode).toBe(1);
     const check = bad.json<Report>().checks.find((c) => c.id === "config");
     expect(check?.status).toBe("fail");
     expect(check?.message).toMatch(/CONFIG_INVALID.*logging\.levle.*did you mean "level"/s);
 
-    await writeFile(join(stateDir, "claw.json"), '{ logging: { level: "debug" } }');
+    // The sandbox off, so the docker check passes here and a warning alone leaves the exit at 0.
+    await writeFile(
+      join(stateDir, "claw.json"),
+      '{ logging: { level: "debug" }, agents: { defaults: { sandbox: { mode: "off" } } } }',
+    );
     await chmod(join(stateDir, "claw.json"), 0o644);
-    const loose = await runCli(["doctor", "--json"], { homeDir });
+    const loose = await doctor(["doctor", "--json"], { homeDir });
     expect(loose.exitCode).toBe(0);
     expect(statusOf(loose.json<Report>(), "config")).toBe("ok");
     expect(loose.json<Report>().checks.find((c) => c.id === "config-modes")).toMatchObject({
@@ -150,7 +207,7 @@ describe("claw doctor", () => {
       { mode: 0o600 },
     );
     const pluginCheck = async () =>
-      (await runCli(["doctor", "--json"], { homeDir }))
+      (await doctor(["doctor", "--json"], { homeDir }))
         .json<Report>()
         .checks.find((c) => c.id === "plugins");
 
@@ -194,8 +251,23 @@ describe("claw doctor", () => {
     await writeFile(join(homeDir, ".claw", "claw.json"), '{ logging: { file: "${LOG_FILE}" } }', {
       mode: 0o600,
     });
-    const run = await runCli(["doctor"], { homeDir });
+    const run = await doctor(["doctor"], { homeDir });
     expect(run.exitCode).toBe(1);
     expect(run.stdout).toMatch(/fail\s+config\s+CONFIG_ENV_MISSING: .*LOG_FILE.*logging\.file/);
   });
 });
+
+const engine = await requireDockerEngine([], "doctor engine tests");
+describe.skipIf(!engine.run)(
+  `claw doctor with a Docker engine${engine.run ? "" : ` (skipped: ${engine.reason})`}`,
+  () => {
+    it("passes on a fresh machine: no state dir, no config, the engine answering", async () => {
+      const homeDir = await home();
+      const run = await runCli(["doctor"], { homeDir, env: { CLAW_DOCKER_SOCKET: engineSocket } });
+      expect(run.stdout).toMatch(/^ok\s+docker\s+the Docker engine answers at /m);
+      expect(run.stdout).toContain(`answers at ${engineSocket}`);
+      expect(run.exitCode).toBe(0);
+      expect(run.stdout).toMatch(/\d+ checks: \d+ ok, [01] warn, 0 fail$/m);
+    });
+  },
+);

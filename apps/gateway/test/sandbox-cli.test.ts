@@ -10,6 +10,7 @@ import {
   sandboxConfigSchema,
 } from "@claw/sandbox";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { BUSYBOX, engineSocket, requireDockerEngine } from "./agent/engine";
 import { runCli } from "./helpers/run-cli";
 
 const dirs: string[] = [];
@@ -143,26 +144,21 @@ describe("claw sandbox list/prune without an engine", () => {
   });
 });
 
-const engineReason = await createDockerEngine()
-  .ping()
-  .then(
-    () => "",
-    (error: Error) => error.message,
-  );
-const engineRuns = engineReason === "" || process.env.CI === "true";
-if (!engineRuns) console.warn(`[gateway] sandbox CLI engine tests SKIPPED: ${engineReason}`);
+const engine = await requireDockerEngine([BUSYBOX], "sandbox CLI engine tests");
+/** The CLI looks at the engine the skip decision probed. */
+const engineEnv = { CLAW_DOCKER_SOCKET: engineSocket };
 
-describe.skipIf(!engineRuns)(
-  `claw sandbox on the real engine${engineRuns ? "" : ` (skipped: ${engineReason})`}`,
+describe.skipIf(!engine.run)(
+  `claw sandbox on the real engine${engine.run ? "" : ` (skipped: ${engine.reason})`}`,
   () => {
     const created: string[] = [];
     afterAll(async () => {
-      const engine = createDockerEngine();
+      const docker = createDockerEngine({ socketPath: engineSocket });
       for (const stateDir of created) {
-        for (const c of await engine
+        for (const c of await docker
           .listContainers({ [LABELS.owner]: ownerLabelFor(stateDir) })
           .catch(() => [])) {
-          await engine.removeContainer(c.id).catch(() => undefined);
+          await docker.removeContainer(c.id).catch(() => undefined);
         }
       }
     });
@@ -171,7 +167,7 @@ describe.skipIf(!engineRuns)(
       const { homeDir, stateDir, args } = await setup();
       created.push(stateDir);
       const manager = createSandboxManager({
-        docker: createDockerEngine(),
+        docker: createDockerEngine({ socketPath: engineSocket }),
         stateDir,
         homeDir,
         clock: systemClock,
@@ -179,23 +175,32 @@ describe.skipIf(!engineRuns)(
       const handle = await manager.ensure({
         scopeKey: `session:cli-test-${process.pid}`,
         agentId: "main",
-        config: sandboxConfigSchema.parse({ docker: { image: "claw-sandbox:busybox" } }),
+        config: sandboxConfigSchema.parse({ docker: { image: BUSYBOX } }),
       });
-      const list = await runCli([...args, "sandbox", "list", "--json"], { homeDir });
+      const list = await runCli([...args, "sandbox", "list", "--json"], {
+        homeDir,
+        env: engineEnv,
+      });
       expect(list.exitCode).toBe(0);
       expect(list.json<{ containers: { name: string; running: boolean }[] }>().containers).toEqual([
         expect.objectContaining({ name: handle.name, running: true, inRegistry: true }),
       ]);
-      const text = await runCli([...args, "sandbox", "list"], { homeDir });
+      const text = await runCli([...args, "sandbox", "list"], { homeDir, env: engineEnv });
       expect(text.stdout).toContain(`${handle.name}  running`);
-      const keep = await runCli([...args, "sandbox", "prune", "--json"], { homeDir });
+      const keep = await runCli([...args, "sandbox", "prune", "--json"], {
+        homeDir,
+        env: engineEnv,
+      });
       expect(keep.json<{ removed: unknown[] }>().removed).toEqual([]);
-      const prune = await runCli([...args, "sandbox", "prune", "--all", "--json"], { homeDir });
+      const prune = await runCli([...args, "sandbox", "prune", "--all", "--json"], {
+        homeDir,
+        env: engineEnv,
+      });
       expect(prune.exitCode).toBe(0);
       expect(prune.json<{ removed: { name: string }[] }>().removed).toEqual([
         { name: handle.name, reason: "all" },
       ]);
-      expect((await runCli([...args, "sandbox", "list"], { homeDir })).stdout).toBe(
+      expect((await runCli([...args, "sandbox", "list"], { homeDir, env: engineEnv })).stdout).toBe(
         "no sandbox containers\n",
       );
     });
@@ -204,7 +209,7 @@ describe.skipIf(!engineRuns)(
       const { homeDir } = await setup();
       const run = await runCli(["sandbox", "build-image", "--only", "busybox", "--json"], {
         homeDir,
-        env: { PATH: process.env.PATH },
+        env: { PATH: process.env.PATH, DOCKER_HOST: `unix://${engineSocket}` },
       });
       expect(run.stderr).toContain("build-sandbox-images.sh");
       expect(run.exitCode).toBe(0);

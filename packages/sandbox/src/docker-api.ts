@@ -9,6 +9,7 @@
  */
 import { type ClientRequest, request as httpRequest, type IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
+import { DEFAULT_DOCKER_SOCKET } from "./socket";
 
 /** The Docker Engine API version the sandbox speaks: Debian 12's engine 20.10 tops out at 1.41. */
 export const DOCKER_API_VERSION = "v1.41";
@@ -88,7 +89,7 @@ export function dockerPathPart(value: string): string {
 }
 
 export interface DockerApiOptions {
-  /** Default `/var/run/docker.sock`. */
+  /** Default DEFAULT_DOCKER_SOCKET (`/var/run/docker.sock`). */
   readonly socketPath?: string;
   /** Default DEFAULT_DOCKER_REQUEST_TIMEOUT_MS. */
   readonly requestTimeoutMs?: number;
@@ -113,7 +114,7 @@ export interface DockerApi {
 }
 
 export function createDockerApi(options: DockerApiOptions = {}): DockerApi {
-  const socketPath = options.socketPath ?? "/var/run/docker.sock";
+  const socketPath = options.socketPath ?? DEFAULT_DOCKER_SOCKET;
   const timeoutMs = options.requestTimeoutMs ?? DEFAULT_DOCKER_REQUEST_TIMEOUT_MS;
 
   const open = (

@@ -67,6 +67,7 @@ export {
   scopeKeyFor,
   stableStringify,
 } from "./naming";
+export { DEFAULT_DOCKER_SOCKET, dockerSocketFromEnv } from "./socket";
 export {
   AGENT_TARGET,
   buildContainerSpec,

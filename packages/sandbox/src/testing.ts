@@ -133,4 +133,4 @@ export function createFakeSandboxEngine(options: FakeEngineOptions = {}): FakeSa
     },
   };
 }
-export { checkDockerEngineForTests, type EngineCheck } from "./engine-check";
+export { checkDockerEngineForTests, dockerSocketForTests, type EngineCheck } from "./engine-check";

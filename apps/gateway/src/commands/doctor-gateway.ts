@@ -100,7 +100,7 @@ const gatewayReachableCheck: DoctorCheck = {
 const dockerCheck: DoctorCheck = {
   id: "docker",
   title: "Docker engine reachable (when the sandbox is on)",
-  async run({ config }) {
+  async run({ ctx, config }) {
     if (config === undefined)
       return {
         status: "warn",
@@ -115,14 +115,16 @@ const dockerCheck: DoctorCheck = {
     if (modes.every((mode) => mode === undefined || mode === "off")) {
       return { status: "ok", message: "the sandbox is off; Docker is not needed" };
     }
-    const { createDockerEngine } = await import("@claw/sandbox");
+    const { createDockerEngine, dockerSocketFromEnv } = await import("@claw/sandbox");
+    // The socket the gateway uses (CLAW_DOCKER_SOCKET, a unix:// DOCKER_HOST, the default).
+    const socketPath = dockerSocketFromEnv(ctx.env);
     try {
-      await createDockerEngine().ping();
-      return { status: "ok", message: "the Docker engine answers" };
+      await createDockerEngine({ socketPath }).ping();
+      return { status: "ok", message: `the Docker engine answers at ${socketPath}` };
     } catch (error) {
       return {
         status: "fail",
-        message: `the sandbox is on but ${isClawError(error) ? error.message : "no Docker engine answers"}`,
+        message: `the sandbox is on but ${isClawError(error) ? error.message : "no Docker engine answers"} (socket ${socketPath})`,
         fix: 'start Docker (and let this user reach its socket), or set agents.defaults.sandbox.mode to "off"',
       };
     }

@@ -1,4 +1,5 @@
 import { systemRandom } from "@claw/core";
+import { createDockerEngine, dockerSocketFromEnv } from "@claw/sandbox";
 import packageJson from "../../package.json" with { type: "json" };
 import { GatewayRefusedError } from "../app/refusals";
 import { type StartedGateway, startGateway } from "../app/start-gateway";
@@ -56,6 +57,8 @@ export async function runGatewayCommand(
       version: packageJson.version,
       port: options.port,
       bind: options.bind,
+      // The engine `claw doctor` and `claw sandbox` look at: CLAW_DOCKER_SOCKET, a unix:// DOCKER_HOST.
+      sandboxEngine: createDockerEngine({ socketPath: dockerSocketFromEnv(ctx.env) }),
       ...(ctx.stdout.isTTY && !options.json ? { prettyLog: ctx.stderr } : {}),
     });
   } catch (error) {

@@ -6,6 +6,7 @@ import { loadConfig } from "@claw/config";
 import {
   createDockerEngine,
   createSandboxManager,
+  dockerSocketFromEnv,
   explainSandbox,
   resolveSandboxConfig,
   type SandboxManager,
@@ -21,20 +22,10 @@ const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/b
 /** Bound on the output kept for the error message of a failed build. */
 const BUILD_TAIL_BYTES = 4096;
 
-/** The Docker socket: `CLAW_DOCKER_SOCKET`, a `unix://` `DOCKER_HOST`, else the default. */
-function socketPathFrom(ctx: CliContext): string | undefined {
-  const explicit = ctx.env.CLAW_DOCKER_SOCKET;
-  if (explicit !== undefined && explicit !== "") return explicit;
-  const host = ctx.env.DOCKER_HOST;
-  if (host?.startsWith("unix://")) return host.slice("unix://".length);
-  return undefined;
-}
-
 function managerFor(ctx: CliContext, globals: GlobalPathOptions): SandboxManager {
   const { stateDir } = resolveCliPaths(ctx, globals);
-  const socketPath = socketPathFrom(ctx);
   return createSandboxManager({
-    docker: createDockerEngine(socketPath === undefined ? {} : { socketPath }),
+    docker: createDockerEngine({ socketPath: dockerSocketFromEnv(ctx.env) }),
     stateDir,
     homeDir: ctx.homeDir,
     clock: ctx.clock,

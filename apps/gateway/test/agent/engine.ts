@@ -1,10 +1,11 @@
 import { systemClock } from "@claw/core";
 import { createDockerEngine, createSandboxManager, type SandboxManager } from "@claw/sandbox";
-import { checkDockerEngineForTests } from "@claw/sandbox/testing";
+import { checkDockerEngineForTests, dockerSocketForTests } from "@claw/sandbox/testing";
 import { it } from "vitest";
 
 export const BUSYBOX = "claw-sandbox:busybox";
-const SOCKET = process.env.CLAW_TEST_DOCKER_SOCKET ?? "/var/run/docker.sock";
+/** `CLAW_TEST_DOCKER_SOCKET`, else `CLAW_DOCKER_SOCKET` / a `unix://` `DOCKER_HOST`, else the default. */
+const SOCKET = dockerSocketForTests(process.env);
 
 /**
  * The sandbox package's rule for engine tests (`checkDockerEngineForTests`): under CI=true a missing
@@ -12,14 +13,15 @@ const SOCKET = process.env.CLAW_TEST_DOCKER_SOCKET ?? "/var/run/docker.sock";
  */
 export async function requireDockerEngine(
   images: readonly string[] = [BUSYBOX],
+  what = "agent sandbox tests",
 ): Promise<{ run: boolean; reason: string }> {
   const check = await checkDockerEngineForTests({ env: process.env, socketPath: SOCKET, images });
   if (check.mustFail) {
     it("has a Docker engine and the sandbox images (CI=true: never skipped)", () => {
-      throw new Error(`The agent sandbox tests need a Docker engine: ${check.reason}`);
+      throw new Error(`The ${what} need a Docker engine: ${check.reason}`);
     });
   } else if (!check.run) {
-    console.warn(`[@claw/gateway] agent sandbox tests SKIPPED: ${check.reason}`);
+    console.warn(`[@claw/gateway] ${what} SKIPPED: ${check.reason}`);
   }
   return { run: check.run, reason: check.reason };
 }

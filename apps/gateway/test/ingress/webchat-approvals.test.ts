@@ -1,7 +1,9 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { systemClock } from "@claw/core";
+import { createDockerEngine, createSandboxManager } from "@claw/sandbox";
 import { afterEach, describe, expect, it } from "vitest";
-import { BUSYBOX, requireDockerEngine } from "../agent/engine";
+import { BUSYBOX, engineSocket, requireDockerEngine } from "../agent/engine";
 import {
   connectFrame,
   makeStateDir,
@@ -25,6 +27,8 @@ async function gatewayWith(script: unknown): Promise<TestGateway> {
       tools: { exec: { security: "allowlist", ask: "on-miss" } },
       agents: { defaults: { sandbox: { mode: "all", docker: { image: BUSYBOX } } } },
     },
+    // The engine the skip decision probed (requireDockerEngine), not whatever the default socket has.
+    start: { sandboxEngine: createDockerEngine({ socketPath: engineSocket }) },
   });
 }
 
@@ -87,7 +91,7 @@ describe("webchat + approvals through the real gateway", () => {
 
 const engine = await requireDockerEngine([BUSYBOX]);
 describe.skipIf(!engine.run)(
-  `approve over the WebSocket → runs in the sandbox${engine.run ? "" : " (skipped: no engine)"}`,
+  `approve over the WebSocket → runs in the sandbox${engine.run ? "" : ` (skipped: ${engine.reason})`}`,
   () => {
     it("approvals.approve lets the exec run in the container", async () => {
       gw = await gatewayWith([{ tool: "exec", args: { command: "uname -s" } }, { reply: "done" }]);
@@ -110,10 +114,8 @@ describe.skipIf(!engine.run)(
         expect(transcript).toContain("Linux");
       } finally {
         socket.ws.close();
-        const { createDockerEngine, createSandboxManager } = await import("@claw/sandbox");
-        const { systemClock } = await import("@claw/core");
         await createSandboxManager({
-          docker: createDockerEngine(),
+          docker: createDockerEngine({ socketPath: engineSocket }),
           stateDir: gw.stateDir,
           homeDir: gw.stateDir,
           clock: systemClock,

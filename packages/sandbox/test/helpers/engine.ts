@@ -12,11 +12,11 @@ import {
   ownerLabelFor,
   type SandboxManager,
 } from "../../src/index";
-import { checkDockerEngineForTests } from "../../src/testing";
+import { checkDockerEngineForTests, dockerSocketForTests } from "../../src/testing";
 
 export const BUSYBOX = "claw-sandbox:busybox";
-/** Override to point the engine tests elsewhere (e.g. at a dead socket, to see the skip/fail path). */
-export const DOCKER_SOCKET = process.env.CLAW_TEST_DOCKER_SOCKET ?? "/var/run/docker.sock";
+/** `CLAW_TEST_DOCKER_SOCKET`, else `CLAW_DOCKER_SOCKET` / a `unix://` `DOCKER_HOST`, else the default. */
+export const DOCKER_SOCKET = dockerSocketForTests(process.env);
 export const BOOKWORM = "claw-sandbox:bookworm";
 
 export interface EngineStatus {
