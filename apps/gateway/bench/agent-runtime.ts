@@ -178,7 +178,13 @@ async function toolCallCosts(): Promise<{
   start = performance.now();
   for (let i = 0; i < n / 10; i++) police("exec", { path: "x" }, `git status --short | wc -l ${i}`);
   const execPolicingUs = ((performance.now() - start) * 1000) / (n / 10);
-  const env = { agentId: "main", sessionKey: "s", workspace: dir, sandboxed: true };
+  const env = {
+    agentId: "main",
+    sessionKey: "s",
+    workspace: dir,
+    sandboxed: false,
+    fileRoot: async () => ({ path: dir }),
+  };
   start = performance.now();
   for (let i = 0; i < n / 10; i++)
     sink += (await readTool.run({ path: "file.txt" }, env)).text.length;

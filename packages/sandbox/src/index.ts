@@ -52,6 +52,7 @@ export {
   createSandboxManager,
   type EnsureSandboxRequest,
   type PruneResult,
+  parseContainerUser,
   type ReconcileResult,
   type SandboxHandle,
   type SandboxListEntry,

@@ -111,7 +111,8 @@ function isRegistry(value: unknown): value is SandboxRegistry {
   );
 }
 
-function parseUser(user: string): { uid: number; gid: number } {
+/** The numeric owner of what the container user creates (`docker.user`, "uid[:gid]"). */
+export function parseContainerUser(user: string): { uid: number; gid: number } {
   const [uid = "1000", gid] = user.split(":");
   return { uid: Number(uid), gid: Number(gid ?? uid) };
 }
@@ -212,7 +213,7 @@ export function createSandboxManager(options: SandboxManagerOptions): SandboxMan
     if (spec.scopeWorkspaceDir === undefined) return;
     // Refuses a symlink planted in place of the dir: the mount must land where we think it does.
     await ensurePrivateDir(spec.scopeWorkspaceDir);
-    const { uid, gid } = parseUser(config.docker.user);
+    const { uid, gid } = parseContainerUser(config.docker.user);
     try {
       // The container user must own its workspace; only root can hand it over (else it stays ours).
       await chown(spec.scopeWorkspaceDir, uid, gid);

@@ -25,6 +25,7 @@ import type { CallScope } from "../tool-calls/policed-call";
 import type { ApprovalWaits } from "../tool-calls/wait-for-approval";
 import { createBackgroundProcesses } from "../tools/background";
 import { createExecService } from "../tools/exec-service";
+import { createFileRootResolver } from "../tools/file-access";
 import { FS_TOOLS } from "../tools/fs-tools";
 import { hostCommandEnv } from "../tools/host-env";
 import { createRuntimeTools } from "../tools/runtime-tools";
@@ -242,6 +243,16 @@ export async function createAgentRuntime(deps: AgentRuntimeDeps): Promise<AgentR
       createFsExecEnvironment({
         pathValue: execPath,
         cwd: agent.workspace,
+      }),
+    fileRootFor: (agent, sessionKey, sandboxed) =>
+      createFileRootResolver({
+        sandbox: deps.sandbox,
+        stateDir: deps.stateDir,
+        agentId: agent.id,
+        agentWorkspace: agent.workspace,
+        sandboxConfig: agent.sandbox,
+        sessionKey,
+        sandboxed,
       }),
     emit: events.emit,
     deliver,

@@ -11,6 +11,7 @@ import type { CompiledToolPolicy, ExecApprovalStore, ToolCallContext } from "@cl
 import type { ModelRegistry, ResolvedModel } from "../providers/registry";
 import type { ToolSpec } from "../providers/types";
 import { type CallScope, type PolicedCallDeps, policedCall } from "../tool-calls/policed-call";
+import type { FileRootResolver } from "../tools/file-access";
 import type { AgentTool } from "../tools/types";
 import type { RuntimeAgent } from "./agents";
 import { errorInfo } from "./errors";
@@ -43,6 +44,8 @@ export interface TurnDeps {
   /** The call scope of each session's running turn (the tools' services read the route from it). */
   readonly scopes: Map<string, CallScope & { readonly route: Route }>;
   execEnvFor(agent: RuntimeAgent): ToolCallContext["execEnv"];
+  /** Where this session's file tools act (tools/file-access.ts). */
+  fileRootFor(agent: RuntimeAgent, sessionKey: string, sandboxed: boolean): FileRootResolver;
   emit(event: RuntimeEvent): void;
   deliver(route: Route, sessionKey: string, text: string): Promise<void>;
 }
@@ -77,7 +80,15 @@ async function openScope(
     execEnv: deps.execEnvFor(agent),
     approvedPatterns: await deps.approvals.compiledAllowlist(agent.id),
   };
-  return { agentId: agent.id, sessionKey, workspace: agent.workspace, sandboxed, context, route };
+  return {
+    agentId: agent.id,
+    sessionKey,
+    workspace: agent.workspace,
+    sandboxed,
+    context,
+    route,
+    fileRoot: deps.fileRootFor(agent, sessionKey, sandboxed),
+  };
 }
 
 /** The model's rounds until it answers without tools; the final text, or the round cap's failure. */

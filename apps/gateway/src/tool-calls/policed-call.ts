@@ -32,6 +32,8 @@ export interface CallScope {
   readonly workspace: string;
   readonly sandboxed: boolean;
   readonly context: ToolCallContext;
+  /** Where the file tools act (tools/file-access.ts), as the session's sandbox sees it. */
+  readonly fileRoot: ToolEnv["fileRoot"];
 }
 
 /** Per session: set by a flagged injection scan under onInjection "ask", cleared by an operator's grant. */
@@ -200,6 +202,7 @@ export async function policedCall(
     sessionKey,
     workspace: scope.workspace,
     sandboxed: scope.sandboxed,
+    fileRoot: scope.fileRoot,
   };
   const output = await runTool(deps, tool, args, env, base);
   await scanUntrusted(deps, output, state, base);

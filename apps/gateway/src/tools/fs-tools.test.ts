@@ -13,7 +13,13 @@ beforeEach(async () => {
   root = await mkdtemp(join(tmpdir(), "claw-fs-tools-"));
   workspace = join(root, "ws");
   await mkdir(workspace);
-  env = { agentId: "main", sessionKey: "s", workspace, sandboxed: true };
+  env = {
+    agentId: "main",
+    sessionKey: "s",
+    workspace,
+    sandboxed: false,
+    fileRoot: async () => ({ path: workspace }),
+  };
 });
 afterEach(() => rm(root, { recursive: true, force: true }));
 

@@ -1,9 +1,9 @@
-import { mkdir, unlink } from "node:fs/promises";
+import { lchown, mkdir, unlink } from "node:fs/promises";
 import { dirname } from "node:path";
 import { openInsideRoot, resolveInsideRoot } from "@claw/tool-policy";
 import * as z from "zod";
 import { toolErrors } from "./errors";
-import { type AgentTool, defineTool, objectSchema } from "./types";
+import { type AgentTool, defineTool, type FileRootGrant, objectSchema } from "./types";
 
 /** Files larger than this are read only in part. */
 export const MAX_READ_BYTES = 1024 * 1024;
@@ -31,8 +31,18 @@ async function readInside(
   }
 }
 
+/** Hands what a file tool created to the sandbox's user; only root can, and then it must succeed. */
+async function giveTo(
+  owner: FileRootGrant["owner"],
+  chown: (uid: number, gid: number) => Promise<void>,
+) {
+  if (owner === undefined || process.getuid?.() !== 0) return;
+  await chown(owner.uid, owner.gid);
+}
+
 /** Writes through the path guard: parents checked then created, the file opened O_NOFOLLOW and re-checked. */
-async function writeInside(root: string, path: string, content: string): Promise<void> {
+async function writeInside(grant: FileRootGrant, path: string, content: string): Promise<void> {
+  const root = grant.path;
   if (Buffer.byteLength(content) > MAX_WRITE_BYTES) {
     throw toolErrors.error(
       "TOOL_ARGS_INVALID",
@@ -42,10 +52,18 @@ async function writeInside(root: string, path: string, content: string): Promise
   const parent = dirname(path);
   if (parent !== "." && parent !== "/" && parent !== "") {
     const resolvedParent = await resolveInsideRoot(root, parent, { op: "create" });
-    if (!resolvedParent.exists) await mkdir(resolvedParent.path, { recursive: true, mode: 0o700 });
+    if (!resolvedParent.exists) {
+      const first = await mkdir(resolvedParent.path, { recursive: true, mode: 0o700 });
+      // Every directory mkdir made, from the first one down to the parent.
+      for (let dir = resolvedParent.path; first !== undefined; dir = dirname(dir)) {
+        await giveTo(grant.owner, (uid, gid) => lchown(dir, uid, gid));
+        if (dir === first || dir === dirname(dir)) break;
+      }
+    }
   }
   const { handle } = await openInsideRoot(root, path, { op: "write" });
   try {
+    await giveTo(grant.owner, (uid, gid) => handle.chown(uid, gid));
     await handle.truncate(0);
     await handle.write(content, 0, "utf8");
   } finally {
@@ -55,28 +73,28 @@ async function writeInside(root: string, path: string, content: string): Promise
 
 export const readTool = defineTool({
   name: "read",
-  description: "Read a text file inside the agent workspace.",
+  description: "Read a text file inside the workspace.",
   parameters: objectSchema(
     { path: { type: "string", description: "Path relative to the workspace" } },
     ["path"],
   ),
   args: z.strictObject({ path: pathArg }),
   async run(args, env) {
-    const { text, truncated } = await readInside(env.workspace, args.path);
+    const { text, truncated } = await readInside((await env.fileRoot("read")).path, args.path);
     return { text: truncated ? `${text}\n[truncated at ${MAX_READ_BYTES} bytes]` : text };
   },
 });
 
 export const writeTool = defineTool({
   name: "write",
-  description: "Create or overwrite a text file inside the agent workspace.",
+  description: "Create or overwrite a text file inside the workspace.",
   parameters: objectSchema({ path: { type: "string" }, content: { type: "string" } }, [
     "path",
     "content",
   ]),
   args: z.strictObject({ path: pathArg, content: z.string() }),
   async run(args, env) {
-    await writeInside(env.workspace, args.path, args.content);
+    await writeInside(await env.fileRoot("write"), args.path, args.content);
     return { text: `wrote ${Buffer.byteLength(args.content)} bytes to ${args.path}` };
   },
 });
@@ -90,7 +108,8 @@ export const editTool = defineTool({
   ),
   args: z.strictObject({ path: pathArg, oldText: z.string().min(1), newText: z.string() }),
   async run(args, env) {
-    const { text, truncated } = await readInside(env.workspace, args.path, MAX_WRITE_BYTES);
+    const root = await env.fileRoot("write");
+    const { text, truncated } = await readInside(root.path, args.path, MAX_WRITE_BYTES);
     if (truncated) return { text: "The file is too large to edit.", isError: true };
     const first = text.indexOf(args.oldText);
     if (first === -1) return { text: "oldText was not found in the file.", isError: true };
@@ -98,7 +117,7 @@ export const editTool = defineTool({
       return { text: "oldText occurs more than once; include more context.", isError: true };
     }
     await writeInside(
-      env.workspace,
+      root,
       args.path,
       text.slice(0, first) + args.newText + text.slice(first + args.oldText.length),
     );
@@ -200,20 +219,21 @@ export const applyPatchTool = defineTool({
   args: z.strictObject({ patch: z.string().min(1).max(MAX_WRITE_BYTES) }),
   async run(args, env) {
     const files = parsePatch(args.patch);
+    const root = await env.fileRoot("write");
     const done: string[] = [];
     for (const file of files) {
       if (file.kind === "add") {
         await writeInside(
-          env.workspace,
+          root,
           file.path,
           `${file.lines.map((l) => (l.startsWith("+") ? l.slice(1) : l)).join("\n")}\n`,
         );
       } else if (file.kind === "delete") {
-        const resolved = await resolveInsideRoot(env.workspace, file.path, { op: "unlink" });
+        const resolved = await resolveInsideRoot(root.path, file.path, { op: "unlink" });
         await unlink(resolved.path);
       } else {
-        const { text } = await readInside(env.workspace, file.path, MAX_WRITE_BYTES);
-        await writeInside(env.workspace, file.path, applyHunks(text, file.lines));
+        const { text } = await readInside(root.path, file.path, MAX_WRITE_BYTES);
+        await writeInside(root, file.path, applyHunks(text, file.lines));
       }
       done.push(`${file.kind} ${file.path}`);
     }

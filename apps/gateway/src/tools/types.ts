@@ -8,12 +8,21 @@ export interface ToolOutput {
   readonly isError?: boolean | undefined;
 }
 
+/** A directory the file tools may work in, and who must own what they create there. */
+export interface FileRootGrant {
+  readonly path: string;
+  /** In a sandboxed session: the container user, so that a file written for it is readable in the container. */
+  readonly owner?: { readonly uid: number; readonly gid: number } | undefined;
+}
+
 /** The session facts and services a tool may use; built by the runtime for each call. */
 export interface ToolEnv {
   readonly agentId: string;
   readonly sessionKey: string;
-  /** The agent's workspace on the host (absolute, exists). fs tools stay inside it. */
+  /** The agent's workspace on the host (absolute, exists): where host exec runs. */
   readonly workspace: string;
+  /** Where the file tools work for a read or a write: what the session's sandbox sees (file-access.ts). */
+  fileRoot(op: "read" | "write"): Promise<FileRootGrant>;
   readonly sandboxed: boolean;
   readonly signal?: AbortSignal | undefined;
 }

@@ -22,6 +22,8 @@ import { createHarness, deliver, type Harness } from "./harness";
 
 const TOKEN = "tok_9f8e7d6c5b4a39281706f5e4d3c2";
 const open = { memory: { dmPolicy: "open", allowFrom: ["*"], groupPolicy: "open" } };
+/** File tools on the host agent workspace: these cases are about paths and redaction, not the sandbox. */
+const unsandboxed = { defaults: { sandbox: { mode: "off" } } };
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -69,7 +71,7 @@ function approvalRequested(events: () => readonly RuntimeEvent[] | undefined): P
 describe("a hostile scripted model", () => {
   it("reading ../../ toward the state dir is denied and logged", async () => {
     h = await createHarness({
-      config: { channels: open },
+      config: { channels: open, agents: unsandboxed },
       script: [
         { tool: "read", args: { path: "../../../claw.json" } },
         { tool: "read", args: { path: `${"../".repeat(8)}etc/passwd` } },
@@ -181,7 +183,7 @@ describe("a hostile scripted model", () => {
 
   it("a configured token in a tool result is redacted in what the model sees, the transcript and the log", async () => {
     h = await createHarness({
-      config: { channels: open },
+      config: { channels: open, agents: unsandboxed },
       secrets: [TOKEN],
       script: [
         { tool: "read", args: { path: "notes.txt" } },
@@ -445,7 +447,7 @@ describe("provider error paths through the runtime", () => {
     h = await createHarness({
       config: {
         channels: open,
-        agents: { defaults: { model: "claude/claude-test" } },
+        agents: { defaults: { model: "claude/claude-test", sandbox: { mode: "off" } } },
         models: {
           providers: {
             claude: { api: "anthropic-messages", baseUrl: fake.baseUrl, maxRetries: 0 },
