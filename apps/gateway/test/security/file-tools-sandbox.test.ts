@@ -117,10 +117,11 @@ describe.skipIf(!engine.run)(
     afterEach(async () => {
       await manager?.prune({ all: true });
     });
-    it("workspaceAccess none: a write lands in the container's /workspace, never the agent workspace", async () => {
-      h = await createHarness({
+    /** A write by the file tool, then the container reads it back at /workspace. */
+    const writeThenCatInContainer = async (access: "none" | "rw") =>
+      createHarness({
         config: {
-          ...(await sandboxed("none")),
+          ...(await sandboxed(access)),
           tools: { profile: "coding", exec: { security: "full", ask: "off" } },
         },
         script: [
@@ -133,6 +134,9 @@ describe.skipIf(!engine.run)(
           return manager;
         },
       });
+
+    it("workspaceAccess none: a write lands in the container's /workspace, never the agent workspace", async () => {
+      h = await writeThenCatInContainer("none");
       await deliver(h, h.message("mallory", "plant it"));
       const [write, exec] = toolResults(h);
       expect(write?.isError).toBeFalsy();
@@ -141,21 +145,7 @@ describe.skipIf(!engine.run)(
     }, 120_000);
 
     it("workspaceAccess rw: a write lands in the agent workspace, which the container sees at /workspace", async () => {
-      h = await createHarness({
-        config: {
-          ...(await sandboxed("rw")),
-          tools: { profile: "coding", exec: { security: "full", ask: "off" } },
-        },
-        script: [
-          ...writeScript.slice(0, 1),
-          { tool: "exec", args: { command: "cat /workspace/planted.txt" } },
-          { reply: "done" },
-        ],
-        sandbox: (stateDir) => {
-          manager = createEngineManager(stateDir);
-          return manager;
-        },
-      });
+      h = await writeThenCatInContainer("rw");
       // The operator shares the workspace with the container user (docker.user); Claw creates it 0700.
       await chmod(h.runtime.agents[0]!.workspace, 0o755);
       await deliver(h, h.message("mallory", "plant it"));
