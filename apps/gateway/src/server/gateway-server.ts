@@ -26,19 +26,6 @@ import {
   resolveClientAddress,
   verifyDeviceProof,
 } from "@claw/auth";
-import { parseUntrustedJson, readBodyLimited, webhookErrorStatus } from "@claw/channels-core";
-import type { HooksConfig, LoadedConfig } from "@claw/config";
-import { type Clock, isClawError, type Random } from "@claw/core";
-import type { PairingStore } from "@claw/pairing";
-import type { ApprovalEvent, ExecApprovalStore } from "@claw/tool-policy";
-import type { Logger } from "pino";
-import { type WebSocket, WebSocketServer } from "ws";
-import type { LoadedPlugin } from "../agent/plugins";
-import { CHAT_EVENT_NAMES, type ChatService, chatClientId } from "../agent/webchat";
-import { gatewayErrors } from "./errors";
-import { type AcceptedHook, createHooksHandler } from "./hooks";
-import { headerString, parseTarget, refuseUpgrade, sendError, sendJson } from "./http-util";
-import { METHOD_NAMES, METHODS, type MethodCaller, type MethodServices } from "./methods";
 import {
   type ConnectParams,
   connectParamsSchema,
@@ -52,7 +39,20 @@ import {
   type ResponseFrame,
   type Role,
   requestFrameSchema,
-} from "./protocol";
+} from "@claw/auth/protocol";
+import { parseUntrustedJson, readBodyLimited, webhookErrorStatus } from "@claw/channels-core";
+import type { HooksConfig, LoadedConfig } from "@claw/config";
+import { type Clock, isClawError, type Random } from "@claw/core";
+import type { PairingStore } from "@claw/pairing";
+import type { ApprovalEvent, ExecApprovalStore } from "@claw/tool-policy";
+import type { Logger } from "pino";
+import { type WebSocket, WebSocketServer } from "ws";
+import type { LoadedPlugin } from "../agent/plugins";
+import { CHAT_EVENT_NAMES, type ChatService, chatClientId } from "../agent/webchat";
+import { gatewayErrors } from "./errors";
+import { type AcceptedHook, createHooksHandler } from "./hooks";
+import { headerString, parseTarget, refuseUpgrade, sendError, sendJson } from "./http-util";
+import { METHOD_NAMES, METHODS, type MethodCaller, type MethodServices } from "./methods";
 
 export interface GatewayLimits {
   /** Time from upgrade to a successful `connect`. */

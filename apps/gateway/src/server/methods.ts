@@ -1,6 +1,7 @@
 import { open, readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { Redactor } from "@claw/audit";
+import type { OperatorScope } from "@claw/auth/protocol";
 import { agentIdSchema, channelIdSchema } from "@claw/channels-core";
 import {
   type ConfigIssue,
@@ -17,7 +18,6 @@ import type { ExecApprovalStore } from "@claw/tool-policy";
 import * as z from "zod";
 import { runtimeErrors } from "../agent/errors";
 import { type ChatService, chatClientId, chatSendParamsSchema } from "../agent/webchat";
-import type { OperatorScope } from "./protocol";
 
 /** What every method may use. Built once by the server. */
 export interface MethodServices {

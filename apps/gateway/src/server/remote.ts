@@ -1,8 +1,8 @@
+import type { OperatorScope } from "@claw/auth/protocol";
 import { ClawError, type ErrorCategory } from "@claw/core";
 import type { CliContext } from "../cli/context";
 import { type GlobalPathOptions, resolveCliPaths } from "../cli/paths";
 import { GatewayRequestError } from "./client";
-import type { OperatorScope } from "./protocol";
 import { resolveGatewayTarget, tryConnectRunningGateway } from "./target";
 
 function categoryOf(code: string, retryable: boolean): ErrorCategory {

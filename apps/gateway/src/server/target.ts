@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { readHostInfo, resolveAuthMode, resolveExposure } from "@claw/auth";
+import type { OperatorScope } from "@claw/auth/protocol";
 import { loadConfig } from "@claw/config";
 import { type ClientOptionsFor, connectGateway, type GatewayClient } from "./client";
-import type { OperatorScope } from "./protocol";
 import { mergeEnvSecrets, readStoredGatewayToken } from "./start";
 
 export interface GatewayTarget {
