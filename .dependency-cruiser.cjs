@@ -46,7 +46,7 @@ const layerRules = Object.entries(allowedTargets).map(([from, targets]) => ({
 const app = "^apps/gateway/src/";
 const appFolders = {
   cli: [],
-  client: ["cli", "app/effective-config", "server/protocol"],
+  client: ["cli", "app/effective-config"],
   server: [],
   tools: ["providers"],
   providers: [],

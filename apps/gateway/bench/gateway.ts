@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { createDeviceIdentity, signDeviceAuth } from "@claw/auth";
+import { buildConnectFrame } from "@claw/auth/protocol";
 import { systemClock, systemRandom } from "@claw/core";
 import WebSocket from "ws";
 import { BENCH_TOKEN } from "./serve";
@@ -87,39 +88,24 @@ function handshake(url: string, signed: boolean): Promise<void> {
       };
       if (frame.type === "event" && frame.payload?.nonce) {
         const nonce = frame.payload.nonce;
-        const scopes = ["operator.read"];
-        const signedAtMs = Date.now();
-        const deviceProof = signed
-          ? {
-              deviceId: device.deviceId,
-              publicKey: device.publicKey,
-              signedAtMs,
-              nonce,
-              signature: signDeviceAuth(device, {
-                deviceId: device.deviceId,
-                clientId: "bench",
-                role: "operator",
-                scopes,
-                signedAtMs,
-                nonce,
-              }),
-            }
-          : undefined;
         ws.send(
-          JSON.stringify({
-            type: "req",
-            id: "c",
-            method: "connect",
-            params: {
-              minProtocol: 1,
-              maxProtocol: 1,
+          JSON.stringify(
+            buildConnectFrame({
+              id: "c",
               client: { id: "bench", version: "1" },
-              role: "operator",
-              scopes,
+              scopes: ["operator.read"],
               auth: { token: BENCH_TOKEN },
-              ...(deviceProof ? { device: deviceProof } : {}),
-            },
-          }),
+              device: signed
+                ? {
+                    deviceId: device.deviceId,
+                    publicKey: device.publicKey,
+                    signedAtMs: Date.now(),
+                    nonce,
+                    sign: (fields) => signDeviceAuth(device, fields),
+                  }
+                : undefined,
+            }),
+          ),
         );
       } else if (frame.type === "res") {
         if (!frame.ok) reject(new Error("handshake refused"));
@@ -162,19 +148,14 @@ async function roundTripsPerSecond(url: string, inFlight: number): Promise<numbe
       };
       if (frame.type === "event" && frame.payload?.nonce) {
         ws.send(
-          JSON.stringify({
-            type: "req",
-            id: "c",
-            method: "connect",
-            params: {
-              minProtocol: 1,
-              maxProtocol: 1,
+          JSON.stringify(
+            buildConnectFrame({
+              id: "c",
               client: { id: "bench", version: "1" },
-              role: "operator",
               scopes: ["operator.read"],
               auth: { token: BENCH_TOKEN },
-            },
-          }),
+            }),
+          ),
         );
       } else if (frame.type === "res" && frame.id === "c") resolve();
       else if (frame.type === "res") replies.shift()?.(frame);

@@ -109,6 +109,34 @@ export interface AgentRuntime {
 
 const DEFAULT_EXEC_PATH = "/usr/local/bin:/usr/bin:/bin";
 
+/** exec and process: host commands with the minimal environment, sandboxed ones in the session's container. */
+function execServiceFor(
+  deps: AgentRuntimeDeps,
+  execPath: string,
+  agentById: ReadonlyMap<string, RuntimeAgent>,
+  security: (event: SecurityEvent) => Promise<void>,
+) {
+  const { config } = deps;
+  return createExecService({
+    processes: createBackgroundProcesses({
+      clock: deps.clock,
+      random: deps.random,
+      redactor: deps.redactor,
+      secrets: deps.redactSecrets ?? [],
+      patternHoldChars: config.logging.redactSensitive === "off" ? 0 : DEFAULT_STREAM_PATTERN_HOLD,
+    }),
+    sandbox: deps.sandbox,
+    hostEnv: hostCommandEnv({
+      source: deps.env ?? {},
+      pass: config.tools.exec.hostEnv,
+      path: execPath,
+      secrets: deps.redactSecrets ?? [],
+    }),
+    sandboxConfigOf: (agentId) => (agentById.get(agentId) as RuntimeAgent).sandbox,
+    security,
+  });
+}
+
 /** Builds the agent runtime. Agents come from `agents.list[]` (or one `main` agent) with `agents.defaults`. */
 export async function createAgentRuntime(deps: AgentRuntimeDeps): Promise<AgentRuntime> {
   const { config, clock, random, redactor } = deps;
@@ -160,24 +188,7 @@ export async function createAgentRuntime(deps: AgentRuntimeDeps): Promise<AgentR
     return { runId, done };
   };
 
-  const execService = createExecService({
-    processes: createBackgroundProcesses({
-      clock,
-      random,
-      redactor,
-      secrets: deps.redactSecrets ?? [],
-      patternHoldChars: config.logging.redactSensitive === "off" ? 0 : DEFAULT_STREAM_PATTERN_HOLD,
-    }),
-    sandbox: deps.sandbox,
-    hostEnv: hostCommandEnv({
-      source: deps.env ?? {},
-      pass: config.tools.exec.hostEnv,
-      path: execPath,
-      secrets: deps.redactSecrets ?? [],
-    }),
-    sandboxConfigOf: (agentId) => (agentById.get(agentId) as RuntimeAgent).sandbox,
-    security,
-  });
+  const execService = execServiceFor(deps, execPath, agentById, security);
   const sessionServices = createSessionServices({
     access: deps.sessionAccess ?? config.tools.sessions.access,
     transcripts,

@@ -1,11 +1,12 @@
 import { type DeviceIdentity, signDeviceAuth } from "@claw/auth";
-import WebSocket from "ws";
 import {
+  buildConnectFrame,
   type ErrorBody,
   type OperatorScope,
-  PROTOCOL_VERSION,
+  type RequestFrame,
   type Role,
-} from "../server/protocol";
+} from "@claw/auth/protocol";
+import WebSocket from "ws";
 import { clientErrors } from "./errors";
 
 export interface GatewayClientOptions {
@@ -129,17 +130,21 @@ export async function connectGateway(options: GatewayClientOptions): Promise<Gat
     });
   });
 
-  const request = <T>(method: string, params?: unknown): Promise<T> =>
+  const send = <T>(frame: RequestFrame): Promise<T> =>
     new Promise<T>((resolve, reject) => {
       if (ws.readyState !== WebSocket.OPEN) {
         reject(clientErrors.error("GATEWAY_CLIENT_FAILED", "The connection is closed."));
         return;
       }
-      const id = String(nextId++);
-      pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      ws.send(
-        JSON.stringify({ type: "req", id, method, ...(params === undefined ? {} : { params }) }),
-      );
+      pending.set(String(frame.id), { resolve: resolve as (v: unknown) => void, reject });
+      ws.send(JSON.stringify(frame));
+    });
+  const request = <T>(method: string, params?: unknown): Promise<T> =>
+    send<T>({
+      type: "req",
+      id: String(nextId++),
+      method,
+      ...(params === undefined ? {} : { params }),
     });
 
   const nonce = await Promise.race([
@@ -151,42 +156,27 @@ export async function connectGateway(options: GatewayClientOptions): Promise<Gat
       ).unref(),
     ),
   ]);
-  const role = options.role ?? "operator";
-  const scopes = [...(options.scopes ?? ["operator.read"])];
-  const clientId = options.clientId ?? "claw-cli";
-  const signedAtMs = (options.nowMs ?? Date.now)();
-  const device = options.device && {
-    deviceId: options.device.deviceId,
-    publicKey: options.device.publicKey,
-    signedAtMs,
-    nonce,
-    signature: signDeviceAuth(options.device, {
-      deviceId: options.device.deviceId,
-      clientId,
-      role,
-      scopes,
-      signedAtMs,
+  const identity = options.device;
+  const frame = buildConnectFrame({
+    id: String(nextId++),
+    client: { id: options.clientId ?? "claw-cli", version: "1" },
+    role: options.role ?? "operator",
+    scopes: options.scopes ?? ["operator.read"],
+    auth: {
+      ...(options.token ? { token: options.token } : {}),
+      ...(options.password ? { password: options.password } : {}),
+    },
+    device: identity && {
+      deviceId: identity.deviceId,
+      publicKey: identity.publicKey,
+      signedAtMs: (options.nowMs ?? Date.now)(),
       nonce,
-    }),
-  };
+      sign: (fields) => signDeviceAuth(identity, fields),
+    },
+  });
   let hello: Record<string, unknown>;
   try {
-    hello = await request<Record<string, unknown>>("connect", {
-      minProtocol: PROTOCOL_VERSION,
-      maxProtocol: PROTOCOL_VERSION,
-      client: { id: clientId, version: "1" },
-      role,
-      scopes,
-      ...(options.token || options.password
-        ? {
-            auth: {
-              ...(options.token ? { token: options.token } : {}),
-              ...(options.password ? { password: options.password } : {}),
-            },
-          }
-        : {}),
-      ...(device ? { device } : {}),
-    });
+    hello = await send<Record<string, unknown>>(frame);
   } catch (error) {
     ws.terminate();
     throw error;

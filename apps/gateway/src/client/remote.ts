@@ -1,7 +1,7 @@
+import type { OperatorScope } from "@claw/auth/protocol";
 import { ClawError, type ErrorCategory } from "@claw/core";
 import type { CliContext } from "../cli/context";
 import { type GlobalPathOptions, resolveCliPaths } from "../cli/paths";
-import type { OperatorScope } from "../server/protocol";
 import { GatewayRequestError } from "./client";
 import { resolveGatewayTarget, tryConnectRunningGateway } from "./target";
 

@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { readHostInfo, resolveAuthMode, resolveExposure } from "@claw/auth";
+import type { OperatorScope } from "@claw/auth/protocol";
 import { loadConfig } from "@claw/config";
 import { mergeEnvSecrets, tryReadStoredGatewayToken } from "../app/effective-config";
-import type { OperatorScope } from "../server/protocol";
 import { type ClientOptionsFor, connectGateway, type GatewayClient } from "./client";
 
 export interface GatewayTarget {

@@ -9,6 +9,7 @@ import type {
   NonceStore,
   OriginPolicy,
 } from "@claw/auth";
+import type { OperatorScope, Role } from "@claw/auth/protocol";
 import type { HooksConfig, LoadedConfig } from "@claw/config";
 import type { Clock, Random } from "@claw/core";
 import type { PairingStore } from "@claw/pairing";
@@ -18,7 +19,6 @@ import type { WebSocket } from "ws";
 import type { AcceptedHook } from "./hooks";
 import type { MethodServices, TranscriptReader } from "./methods";
 import type { ChatService } from "./methods/chat-service";
-import type { OperatorScope, Role } from "./protocol";
 
 export interface GatewayLimits {
   /** Time from upgrade to a successful `connect`. */

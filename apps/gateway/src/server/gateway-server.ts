@@ -18,6 +18,7 @@ import {
   createAuthRateLimiter,
   createNonceStore,
 } from "@claw/auth";
+import { hasScope } from "@claw/auth/protocol";
 import { WebSocketServer } from "ws";
 import {
   DEFAULT_LIMITS,
@@ -34,7 +35,6 @@ import { securityHeadersFor } from "./http/security-headers";
 import { parseTarget, sendError } from "./http-util";
 import { type GatewayAddress, listenAll } from "./listen";
 import type { MethodServices } from "./methods";
-import { hasScope } from "./protocol";
 import { statusSnapshot } from "./status";
 import { closeConnection, emitEvent } from "./ws/connection";
 import { onUpgrade } from "./ws/upgrade";

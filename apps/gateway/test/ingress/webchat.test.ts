@@ -1,5 +1,6 @@
 import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import type { OperatorScope } from "@claw/auth/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   connectFrame,
@@ -53,7 +54,7 @@ describe("webchat over the real gateway (chat.send, chat.delta / chat.final)", (
   });
 
   it("a run's chat events reach only the client that sent it, and admins", async () => {
-    const join = async (clientId: string, scopes: string[]) => {
+    const join = async (clientId: string, scopes: OperatorScope[]) => {
       const socket = await openRaw(gw.url);
       socket.send(connectFrame({ client: { id: clientId, version: "1" }, scopes }));
       await socket.next((f) => f.type === "res");

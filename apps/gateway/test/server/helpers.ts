@@ -3,6 +3,11 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { HostInfo } from "@claw/auth";
+import {
+  buildConnectFrame,
+  type ConnectFrame,
+  type ConnectFrameOptions,
+} from "@claw/auth/protocol";
 import { systemClock, systemRandom } from "@claw/core";
 import WebSocket from "ws";
 import {
@@ -177,24 +182,18 @@ export function openRaw(
   });
 }
 
+/** The tests' connect: admin scopes and the test token unless overridden. */
 export function connectFrame(
-  overrides: Record<string, unknown> = {},
+  overrides: Partial<Omit<ConnectFrameOptions, "id">> = {},
   id: string | number = "c1",
-): Record<string, unknown> {
-  return {
-    type: "req",
+): ConnectFrame {
+  return buildConnectFrame({
     id,
-    method: "connect",
-    params: {
-      minProtocol: 1,
-      maxProtocol: 1,
-      client: { id: "test", version: "1" },
-      role: "operator",
-      scopes: ["operator.admin"],
-      auth: { token: TOKEN },
-      ...overrides,
-    },
-  };
+    client: { id: "test", version: "1" },
+    scopes: ["operator.admin"],
+    auth: { token: TOKEN },
+    ...overrides,
+  });
 }
 
 /** Frames with no stack trace and no secret. */

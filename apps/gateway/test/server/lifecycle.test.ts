@@ -4,7 +4,7 @@ import { createFakeClock } from "@claw/core/testing";
 import { describe, expect, it } from "vitest";
 import { connectGateway } from "../../src/client/client";
 import { createRotatingLogFile } from "../../src/server/logger";
-import { makeStateDir, openRaw, startTestGateway, TOKEN } from "./helpers";
+import { connectFrame, makeStateDir, openRaw, startTestGateway, TOKEN } from "./helpers";
 
 describe("slow consumers and shutdown", () => {
   it("disconnects a client that stops reading instead of buffering without bound", async () => {
@@ -13,19 +13,7 @@ describe("slow consumers and shutdown", () => {
     });
     try {
       const socket = await openRaw(gw.url);
-      socket.send({
-        type: "req",
-        id: "c",
-        method: "connect",
-        params: {
-          minProtocol: 1,
-          maxProtocol: 1,
-          client: { id: "slow", version: "1" },
-          role: "operator",
-          scopes: ["operator.admin"],
-          auth: { token: TOKEN },
-        },
-      });
+      socket.send(connectFrame({ client: { id: "slow", version: "1" } }, "c"));
       await socket.next((f) => f.type === "res");
       const raw = (socket.ws as unknown as { _socket: { pause(): void } })._socket;
       raw.pause();
@@ -85,19 +73,9 @@ describe("slow consumers and shutdown", () => {
   it("stop(): announces shutdown, refuses new connections, closes clients with 1012", async () => {
     const gw = await startTestGateway();
     const socket = await openRaw(gw.url);
-    socket.send({
-      type: "req",
-      id: "c",
-      method: "connect",
-      params: {
-        minProtocol: 1,
-        maxProtocol: 1,
-        client: { id: "t", version: "1" },
-        role: "operator",
-        scopes: ["operator.read"],
-        auth: { token: TOKEN },
-      },
-    });
+    socket.send(
+      connectFrame({ client: { id: "t", version: "1" }, scopes: ["operator.read"] }, "c"),
+    );
     await socket.next((f) => f.type === "res");
     const stopping = gw.stop();
     expect(await socket.next((f) => f.event === "shutdown")).toMatchObject({ type: "event" });

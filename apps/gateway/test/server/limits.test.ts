@@ -119,23 +119,14 @@ describe("challenge nonces", () => {
       flood.ws.close();
       await flood.closed;
     }
-    const signedAtMs = Date.now();
-    const fields = {
-      deviceId: device.deviceId,
-      clientId: "test",
-      role: "operator",
-      scopes: ["operator.admin"],
-      signedAtMs,
-      nonce,
-    };
     waiting.send(
       connectFrame({
         device: {
           deviceId: device.deviceId,
           publicKey: device.publicKey,
-          signedAtMs,
+          signedAtMs: Date.now(),
           nonce,
-          signature: signDeviceAuth(device, fields),
+          sign: (fields) => signDeviceAuth(device, fields),
         },
       }),
     );

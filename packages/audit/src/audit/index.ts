@@ -9,7 +9,11 @@ export {
   scanCode,
   scanSource,
 } from "./code-scan";
-export { type ConfigCheckInput, checkConfig, RECOMMENDED_SECRET_LENGTH } from "./config-checks";
+export {
+  type ConfigCheckInput,
+  checkConfig,
+  RECOMMENDED_SECRET_LENGTH,
+} from "./config-checks/index";
 export { type AuditFix, fixConfig, fixModes, plannedConfigFixes } from "./fix";
 export { checkFilesystem, type FsCheckResult, type ModeTarget } from "./fs-checks";
 export { type ProbeOptions, probeGateway } from "./probe";

@@ -1,8 +1,8 @@
 import type { IncomingHttpHeaders } from "node:http";
-import type { Duplex } from "node:stream";
+import { buildConnectFrame } from "@claw/auth/protocol";
 import type { ClawConfig } from "@claw/config";
+import type WebSocket from "ws";
 import { type AuditFinding, finding } from "./types";
-
 /** Where and how to probe; defaults come from the config (`gateway.bind`, `gateway.port`, `gateway.tls`). */
 export interface ProbeOptions {
   readonly host?: string;
@@ -14,16 +14,27 @@ export interface ProbeOptions {
   readonly wsPath?: string;
 }
 
+interface ProbeTarget {
+  readonly host: string;
+  readonly port: number;
+  readonly tls: boolean;
+  readonly timeoutMs: number;
+}
+
 interface ProbeResponse {
   readonly status: number;
   readonly headers: IncomingHttpHeaders;
-  /** After a 101: the upgraded socket and any bytes that came with the upgrade. */
-  readonly upgraded?: { readonly socket: Duplex; readonly head: Buffer };
 }
+
+/** A WebSocket upgrade: refused (its HTTP answer), or upgraded (101) and what its `connect` got. */
+type UpgradeResult =
+  | ProbeResponse
+  | { readonly status: 101; readonly connect: "accepted" | "refused" | "silent" | "not-sent" };
 
 /** A token no gateway accepts: the probe never sends a real secret. */
 const WRONG_TOKEN = "claw-audit-probe-wrong-token-0000000000000000";
 const MAX_LIMITER_ATTEMPTS = 50;
+const PROBE_ID = "claw-audit-probe";
 
 function probeHost(config: ClawConfig): string {
   const gateway = config.gateway;
@@ -35,31 +46,25 @@ function probeHost(config: ClawConfig): string {
   return "127.0.0.1";
 }
 
-async function send(
-  options: { host: string; port: number; tls: boolean; timeoutMs: number },
-  path: string,
-  headers: Record<string, string>,
-): Promise<ProbeResponse> {
+const hostPort = (target: ProbeTarget) =>
+  `${target.host.includes(":") ? `[${target.host}]` : target.host}:${target.port}`;
+
+const timedOut = () => Object.assign(new Error("timed out"), { code: "ETIMEDOUT" });
+
+async function get(target: ProbeTarget, path: string): Promise<ProbeResponse> {
   // Loaded on first use: an audit without --deep never loads the HTTP stack.
-  const { request: open } = options.tls ? await import("node:https") : await import("node:http");
+  const { request: open } = target.tls ? await import("node:https") : await import("node:http");
   return new Promise((resolve, reject) => {
     const request = open({
-      host: options.host,
-      port: options.port,
+      host: target.host,
+      port: target.port,
       path,
       method: "GET",
-      headers,
-      timeout: options.timeoutMs,
+      headers: { host: hostPort(target) },
+      timeout: target.timeoutMs,
       agent: false,
       // Probing our own gateway, which may use a self-signed certificate; nothing secret is sent.
-      ...(options.tls ? { rejectUnauthorized: false } : {}),
-    });
-    request.on("upgrade", (response, socket, head) => {
-      resolve({
-        status: response.statusCode ?? 101,
-        headers: response.headers,
-        upgraded: { socket, head },
-      });
+      ...(target.tls ? { rejectUnauthorized: false } : {}),
     });
     request.on("response", (response) => {
       response.resume();
@@ -67,157 +72,95 @@ async function send(
       resolve({ status: response.statusCode ?? 0, headers: response.headers });
       request.destroy();
     });
-    request.on("timeout", () =>
-      request.destroy(Object.assign(new Error("timed out"), { code: "ETIMEDOUT" })),
-    );
+    request.on("timeout", () => request.destroy(timedOut()));
     request.on("error", reject);
     request.end();
   });
 }
 
-function upgradeHeaders(host: string, port: number, token?: string): Record<string, string> {
-  return {
-    host: `${host.includes(":") ? `[${host}]` : host}:${port}`,
-    connection: "Upgrade",
-    upgrade: "websocket",
-    "sec-websocket-version": "13",
-    "sec-websocket-key": "Y2xhdy1hdWRpdC1wcm9iZQ==",
-    ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
-  };
-}
-
-/** Encodes one WebSocket frame (RFC 6455); clients must mask, servers must not. */
-export function encodeWsFrame(payload: Buffer, opcode = 0x1, mask?: Buffer): Buffer {
-  const length = payload.length;
-  const extended = length < 126 ? 0 : length < 65_536 ? 2 : 8;
-  const header = Buffer.alloc(2 + extended + (mask ? 4 : 0));
-  header[0] = 0x80 | opcode;
-  const lengthByte = extended === 0 ? length : extended === 2 ? 126 : 127;
-  header[1] = (mask ? 0x80 : 0) | lengthByte;
-  if (extended === 2) header.writeUInt16BE(length, 2);
-  if (extended === 8) header.writeBigUInt64BE(BigInt(length), 2);
-  if (!mask) return Buffer.concat([header, payload]);
-  mask.copy(header, 2 + extended);
-  const body = Buffer.from(payload);
-  for (let i = 0; i < body.length; i++) body[i] = (body[i] ?? 0) ^ (mask[i % 4] ?? 0);
-  return Buffer.concat([header, body]);
-}
-
-export interface WsFrame {
-  readonly opcode: number;
-  readonly payload: Buffer;
-}
-
-/** Splits complete frames off `buffer` (masked or not); frames over `maxPayload` are an error. */
-export function decodeWsFrames(
-  buffer: Buffer,
-  maxPayload = 1024 * 1024,
-): { frames: WsFrame[]; rest: Buffer } {
-  const frames: WsFrame[] = [];
-  let offset = 0;
-  while (buffer.length - offset >= 2) {
-    const b0 = buffer[offset] ?? 0;
-    const b1 = buffer[offset + 1] ?? 0;
-    let length = b1 & 0x7f;
-    let cursor = offset + 2;
-    if (length === 126) {
-      if (buffer.length < cursor + 2) break;
-      length = buffer.readUInt16BE(cursor);
-      cursor += 2;
-    } else if (length === 127) {
-      if (buffer.length < cursor + 8) break;
-      const big = buffer.readBigUInt64BE(cursor);
-      if (big > BigInt(maxPayload)) throw new Error("frame too large");
-      length = Number(big);
-      cursor += 8;
-    }
-    if (length > maxPayload) throw new Error("frame too large");
-    const masked = (b1 & 0x80) !== 0;
-    const mask = masked ? buffer.subarray(cursor, cursor + 4) : undefined;
-    if (masked) cursor += 4;
-    if (buffer.length < cursor + length) break;
-    const payload = Buffer.from(buffer.subarray(cursor, cursor + length));
-    if (mask)
-      for (let i = 0; i < payload.length; i++) payload[i] = (payload[i] ?? 0) ^ (mask[i % 4] ?? 0);
-    frames.push({ opcode: b0 & 0x0f, payload });
-    offset = cursor + length;
-  }
-  return { frames, rest: buffer.subarray(offset) };
-}
-
-const PROBE_MASK = Buffer.from([0x63, 0x6c, 0x61, 0x77]);
-
 /**
- * After an upgrade without credentials (the gateway authenticates in the first frame), sends a
- * well-formed `connect` without `auth` and reads the answer: `accepted` when the gateway says
- * hello, `refused` on an error reply or a close, `silent` when nothing comes back in time.
+ * Opens a WebSocket to `path` (with `Bearer token` when given). A refused upgrade resolves with
+ * its HTTP answer. An upgraded one is closed at once, or with `sendConnect` (the gateway may
+ * authenticate in the first frame) answers the challenge with a well-formed `connect` without
+ * `auth`: `accepted` when the gateway says hello, `refused` on an error reply or a close,
+ * `silent` when nothing comes back in time. Rejects when the connection itself fails.
  */
-function connectWithoutCredentials(
-  upgraded: { socket: Duplex; head: Buffer },
-  timeoutMs: number,
-): Promise<"accepted" | "refused" | "silent"> {
-  const { socket } = upgraded;
-  return new Promise((resolve) => {
-    let buffer = Buffer.from(upgraded.head);
+async function upgrade(
+  target: ProbeTarget,
+  path: string,
+  token: string | undefined,
+  sendConnect: boolean,
+): Promise<UpgradeResult> {
+  // Loaded on first use, like the HTTP stack: ws pulls in http, https, tls and zlib.
+  const { default: WebSocketClient } = await import("ws");
+  const ws: WebSocket = new WebSocketClient(
+    `${target.tls ? "wss" : "ws"}://${hostPort(target)}${path}`,
+    {
+      headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
+      perMessageDeflate: false,
+      maxPayload: 1024 * 1024,
+      followRedirects: false,
+      // Same reason as for /healthz: our own gateway, a fixed wrong token at most.
+      ...(target.tls ? { rejectUnauthorized: false } : {}),
+    },
+  );
+  return new Promise((resolve, reject) => {
+    let opened = false;
     let sent = false;
     let settled = false;
-    const finish = (result: "accepted" | "refused" | "silent") => {
+    const settle = (result: UpgradeResult | Error) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      socket.removeAllListeners("data");
-      socket.destroy();
-      resolve(result);
+      ws.removeAllListeners("message");
+      ws.terminate();
+      if (result instanceof Error) reject(result);
+      else resolve(result);
     };
-    const timer = setTimeout(() => finish("silent"), timeoutMs);
-    const sendConnect = () => {
-      if (sent) return;
+    const timer = setTimeout(
+      () => settle(opened ? { status: 101, connect: "silent" } : timedOut()),
+      target.timeoutMs,
+    );
+    const connect = () => {
+      if (sent || settled) return;
       sent = true;
-      const frame = {
-        type: "req",
-        id: "claw-audit-probe",
-        method: "connect",
-        params: {
-          minProtocol: 1,
-          maxProtocol: 1,
-          client: { id: "claw-audit-probe", version: "1" },
-          role: "operator",
-          scopes: ["operator.read"],
-        },
-      };
-      socket.write(encodeWsFrame(Buffer.from(JSON.stringify(frame)), 0x1, PROBE_MASK));
+      ws.send(
+        JSON.stringify(
+          buildConnectFrame({
+            id: PROBE_ID,
+            client: { id: PROBE_ID, version: "1" },
+            scopes: ["operator.read"],
+          }),
+        ),
+      );
     };
-    const onData = (chunk?: Buffer) => {
-      if (chunk) buffer = Buffer.concat([buffer, chunk]);
-      let decoded: { frames: WsFrame[]; rest: Buffer };
+    ws.on("unexpected-response", (_request, response) => {
+      response.resume();
+      settle({ status: response.statusCode ?? 0, headers: response.headers });
+    });
+    ws.on("open", () => {
+      opened = true;
+      if (!sendConnect) return settle({ status: 101, connect: "not-sent" });
+      // A gateway that waits for the client to speak first still gets the connect.
+      setTimeout(connect, Math.min(200, target.timeoutMs / 4)).unref?.();
+    });
+    // Attached before `open`: the challenge may arrive in the same packet as the 101.
+    ws.on("message", (data, isBinary) => {
+      if (isBinary) return;
+      let message: { type?: unknown; id?: unknown; ok?: unknown };
       try {
-        decoded = decodeWsFrames(buffer);
+        message = JSON.parse(String(data)) as typeof message;
       } catch {
-        return finish("refused");
+        return;
       }
-      buffer = Buffer.from(decoded.rest);
-      for (const frame of decoded.frames) {
-        if (frame.opcode === 0x8) return finish("refused");
-        if (frame.opcode !== 0x1) continue;
-        let message: { type?: unknown; id?: unknown; ok?: unknown };
-        try {
-          message = JSON.parse(frame.payload.toString("utf8")) as typeof message;
-        } catch {
-          continue;
-        }
-        if (message.type === "res" && (message.id === "claw-audit-probe" || message.id === null)) {
-          return finish(message.ok === true ? "accepted" : "refused");
-        }
-        // The challenge (or any event) came first: answer it with the credential-less connect.
-        sendConnect();
+      if (message.type === "res" && (message.id === PROBE_ID || message.id === null)) {
+        return settle({ status: 101, connect: message.ok === true ? "accepted" : "refused" });
       }
-    };
-    socket.on("data", onData);
-    socket.on("error", () => finish("refused"));
-    socket.on("close", () => finish("refused"));
-    // A gateway that waits for the client to speak first still gets the connect.
-    setTimeout(sendConnect, Math.min(200, timeoutMs / 4)).unref?.();
-    onData();
+      // The challenge (or any event) came first: answer it with the credential-less connect.
+      connect();
+    });
+    ws.on("close", () => settle(opened ? { status: 101, connect: "refused" } : timedOut()));
+    ws.on("error", (error) => settle(opened ? { status: 101, connect: "refused" } : error));
   });
 }
 
@@ -249,8 +192,8 @@ export async function probeGateway(
   const host = options.host ?? probeHost(config);
   const port = options.port ?? config.gateway.port;
   const tls = options.tls ?? config.gateway.tls.enabled;
-  const target = { host, port, tls, timeoutMs: options.timeoutMs ?? 3000 };
-  const where = `${tls ? "https" : "http"}://${host.includes(":") ? `[${host}]` : host}:${port}`;
+  const target: ProbeTarget = { host, port, tls, timeoutMs: options.timeoutMs ?? 3000 };
+  const where = `${tls ? "https" : "http"}://${hostPort(target)}`;
   const wsPath = options.wsPath ?? "/";
   const out: AuditFinding[] = [];
   const failed = (detail: string) =>
@@ -265,7 +208,7 @@ export async function probeGateway(
 
   let health: ProbeResponse;
   try {
-    health = await send(target, "/healthz", { host: `${host}:${port}` });
+    health = await get(target, "/healthz");
   } catch (error) {
     out.push(
       failed(
@@ -297,9 +240,9 @@ export async function probeGateway(
     ["without credentials", undefined],
     ["with a wrong token", WRONG_TOKEN],
   ] as const) {
-    let response: ProbeResponse;
+    let response: UpgradeResult;
     try {
-      response = await send(target, wsPath, upgradeHeaders(host, port, token));
+      response = await upgrade(target, wsPath, token, token === undefined);
     } catch (error) {
       out.push(
         failed(
@@ -308,10 +251,9 @@ export async function probeGateway(
       );
       continue;
     }
-    if (response.status === 101 && token === undefined && response.upgraded) {
+    if ("connect" in response && token === undefined) {
       // The gateway may authenticate in the first frame: a connect without auth must be refused.
-      const answer = await connectWithoutCredentials(response.upgraded, target.timeoutMs);
-      if (answer === "accepted") {
+      if (response.connect === "accepted") {
         out.push(
           finding(
             "gateway.probe_auth_not_enforced",
@@ -322,7 +264,7 @@ export async function probeGateway(
             { file: where },
           ),
         );
-      } else if (answer === "silent") {
+      } else if (response.connect === "silent") {
         out.push(
           failed(
             `A WebSocket connection without credentials was upgraded, but a connect frame got no answer within ${target.timeoutMs} ms.`,
@@ -330,7 +272,6 @@ export async function probeGateway(
         );
       }
     } else if (response.status === 101) {
-      response.upgraded?.socket.destroy();
       out.push(
         finding(
           "gateway.probe_auth_not_enforced",
@@ -367,8 +308,11 @@ export async function probeGateway(
       let answered = false;
       for (let i = 0; i < attempts && !answered; i++) {
         try {
-          const response = await send(target, wsPath, upgradeHeaders(host, port, WRONG_TOKEN));
-          answered = response.status === 429 && response.headers["retry-after"] !== undefined;
+          const response = await upgrade(target, wsPath, WRONG_TOKEN, false);
+          answered =
+            "headers" in response &&
+            response.status === 429 &&
+            response.headers["retry-after"] !== undefined;
         } catch {
           break;
         }

@@ -3,7 +3,7 @@ import type { ClawConfig, ConfigObject, EnvSource } from "@claw/config";
 import { auditErrors } from "../errors";
 import { listSecretDetectors } from "../redact";
 import { type CodeScanRoot, scanCode } from "./code-scan";
-import { checkConfig } from "./config-checks";
+import { checkConfig } from "./config-checks/index";
 import { type AuditFix, fixConfig, fixModes, plannedConfigFixes } from "./fix";
 import { checkFilesystem } from "./fs-checks";
 import { type ProbeOptions, probeGateway } from "./probe";

@@ -584,11 +584,14 @@ describe("plugins.extensions_no_allowlist describes the allowlist-only loader", 
 
 describe("the table covers every check id the audit can emit", () => {
   it("each literal check id in the source has a row", async () => {
-    const { readFile } = await import("node:fs/promises");
+    const { readdir, readFile } = await import("node:fs/promises");
     const { join } = await import("node:path");
     const dir = join(import.meta.dirname, "../../src/audit");
+    const configChecks = (await readdir(join(dir, "config-checks")))
+      .filter((file) => file.endsWith(".ts"))
+      .map((file) => join("config-checks", file));
     const literal = new Set<string>();
-    for (const file of ["config-checks.ts", "secret-scan.ts", "fs-checks.ts", "code-scan.ts"]) {
+    for (const file of [...configChecks, "secret-scan.ts", "fs-checks.ts", "code-scan.ts"]) {
       const text = await readFile(join(dir, file), "utf8");
       const pattern =
         /"((?:gateway|sandbox|tools|config|hooks|plugins|secrets|security|logging|summary)\.[a-z_.]+)"/g;

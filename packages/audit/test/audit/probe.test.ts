@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { defaultConfig } from "@claw/config";
 import { afterEach, describe, expect, it } from "vitest";
-import { decodeWsFrames, encodeWsFrame } from "../../src/audit/probe";
+import { WebSocketServer } from "ws";
 import { probeGateway } from "../../src/index";
 
 /** A fake gateway on loopback: /healthz, and a WebSocket upgrade that needs `Bearer good-token`. */
@@ -40,50 +40,35 @@ async function startFake(
     res.statusCode = req.url === "/healthz" ? (options.healthStatus ?? 200) : 404;
     res.end("{}");
   });
-  const text = (value: unknown) => encodeWsFrame(Buffer.from(JSON.stringify(value)));
-  server.on("upgrade", (req: IncomingMessage, socket: Socket) => {
+  const wss = new WebSocketServer({ noServer: true });
+  server.on("close", () => wss.close());
+  server.on("upgrade", (req: IncomingMessage, socket: Socket, head: Buffer) => {
     const auth = req.headers.authorization;
     upgrades.push(auth === undefined ? "none" : "bearer");
     const mode = options.auth ?? "header";
-    const accept = () => {
-      socket.write(
-        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n",
-      );
-      if (mode === "silent") return;
-      socket.write(
-        text({ type: "event", event: "connect.challenge", payload: { nonce: "n" }, seq: 0 }),
-      );
-      let buffer = Buffer.alloc(0);
-      socket.on("data", (chunk: Buffer) => {
-        buffer = Buffer.concat([buffer, chunk]);
-        const { frames, rest } = decodeWsFrames(buffer);
-        buffer = Buffer.from(rest);
-        for (const frame of frames) {
-          const request = JSON.parse(frame.payload.toString("utf8")) as {
-            id: string;
-            params: { auth?: unknown };
-          };
+    const accept = () =>
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        if (mode === "silent") return;
+        const send = (value: unknown) => ws.send(JSON.stringify(value));
+        send({ type: "event", event: "connect.challenge", payload: { nonce: "n" }, seq: 0 });
+        ws.on("message", (data) => {
+          const request = JSON.parse(String(data)) as { id: string; params: { auth?: unknown } };
           connects.push(
             request.params.auth === undefined ? "connect-without-auth" : "connect-with-auth",
           );
           if (mode === "none") {
-            socket.write(
-              text({ type: "res", id: request.id, ok: true, payload: { type: "hello" } }),
-            );
+            send({ type: "res", id: request.id, ok: true, payload: { type: "hello" } });
           } else {
-            socket.write(
-              text({
-                type: "res",
-                id: request.id,
-                ok: false,
-                error: { code: "AUTH_TOKEN_MISSING", message: "x", retryable: false },
-              }),
-            );
-            socket.end(encodeWsFrame(Buffer.from([0x0f, 0xa0]), 0x8));
+            send({
+              type: "res",
+              id: request.id,
+              ok: false,
+              error: { code: "AUTH_TOKEN_MISSING", message: "x", retryable: false },
+            });
+            ws.close(4000);
           }
-        }
+        });
       });
-    };
     if (mode === "none" || auth === "Bearer good-token") return accept();
     if (auth === undefined && (mode === "frame" || mode === "silent")) return accept();
     if (auth !== undefined) failures += 1;

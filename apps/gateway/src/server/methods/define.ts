@@ -1,10 +1,10 @@
 import type { Redactor } from "@claw/audit";
+import type { OperatorScope } from "@claw/auth/protocol";
 import type { LoadedConfig } from "@claw/config";
 import type { Clock } from "@claw/core";
 import type { PairingStore } from "@claw/pairing";
 import type { ExecApprovalStore } from "@claw/tool-policy";
 import * as z from "zod";
-import type { OperatorScope } from "../protocol";
 import type { ChatService } from "./chat-service";
 
 /** What every method may use. Built once by the server. */

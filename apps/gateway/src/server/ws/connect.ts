@@ -3,9 +3,6 @@
  * the role's rules, the device proof, then `hello` with what this connection may do.
  */
 import { type AuthResult, authenticate, verifyDeviceProof } from "@claw/auth";
-import type { Connection, ServerContext } from "../context";
-import { METHOD_NAMES, METHODS } from "../methods";
-import { CHAT_EVENT_NAMES } from "../methods/chat-service";
 import {
   type ConnectParams,
   connectParamsSchema,
@@ -14,7 +11,10 @@ import {
   type FrameId,
   hasScope,
   PROTOCOL_VERSION,
-} from "../protocol";
+} from "@claw/auth/protocol";
+import type { Connection, ServerContext } from "../context";
+import { METHOD_NAMES, METHODS } from "../methods";
+import { CHAT_EVENT_NAMES } from "../methods/chat-service";
 import {
   closeConnection,
   countUnauthorized,

@@ -1,6 +1,6 @@
+import type { ErrorBody, EventFrame, FrameId, ResponseFrame } from "@claw/auth/protocol";
 import type { Connection, ServerContext } from "../context";
 import type { MethodCaller } from "../methods";
-import type { ErrorBody, EventFrame, FrameId, ResponseFrame } from "../protocol";
 
 /** Sends one frame; a client whose send buffer is past the cap is disconnected (slow consumer). */
 export function send(

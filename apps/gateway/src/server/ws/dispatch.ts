@@ -2,11 +2,12 @@
  * One frame from a client: parsed within the caps, `connect` first and once, then each request
  * routed to its method after the scope, params and in-flight checks.
  */
+
+import { describeZodIssues, type FrameId, hasScope, requestFrameSchema } from "@claw/auth/protocol";
 import { parseUntrustedJson } from "@claw/channels-core";
 import { isClawError } from "@claw/core";
 import { type Connection, INTERNAL_MESSAGE, type ServerContext } from "../context";
 import { METHODS } from "../methods";
-import { describeZodIssues, type FrameId, hasScope, requestFrameSchema } from "../protocol";
 import { handleConnect } from "./connect";
 import { callerOf, closeConnection, countUnauthorized, reply, replyError } from "./connection";
 

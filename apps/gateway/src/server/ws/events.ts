@@ -1,6 +1,6 @@
+import { hasScope } from "@claw/auth/protocol";
 import type { Connection, ServerContext } from "../context";
 import { chatClientId } from "../methods/chat-service";
-import { hasScope } from "../protocol";
 import { callerOf, emitEvent } from "./connection";
 
 /** The events an authenticated connection receives, by scope. */

@@ -1,4 +1,10 @@
+/**
+ * The gateway's WebSocket wire protocol, one owner for server, CLI, benches and probes: version,
+ * scopes and roles, frame shapes, the `connect` params schema and the one `connect` frame builder.
+ * No Node imports (the audit probe and browser clients load it).
+ */
 import * as z from "zod";
+import type { DeviceAuthFields } from "./device-payload";
 
 /** The protocol version this gateway speaks; clients send the range they accept. */
 export const PROTOCOL_VERSION = 1;
@@ -99,6 +105,80 @@ export const connectParamsSchema = z
     path: ["maxProtocol"],
   });
 export type ConnectParams = z.output<typeof connectParamsSchema>;
+
+/** A device identity answering the challenge; the builder signs exactly the fields it sends. */
+export interface ConnectDevice {
+  readonly deviceId: string;
+  readonly publicKey: string;
+  readonly signedAtMs: number;
+  /** The server's `connect.challenge` nonce. */
+  readonly nonce: string;
+  /** Signs the canonical payload: `signDeviceAuth` (Node) or `signDevicePayload` (browser). */
+  readonly sign: (fields: DeviceAuthFields) => string;
+}
+
+export interface ConnectFrameOptions {
+  readonly id: FrameId;
+  readonly client: { readonly id: string; readonly version: string };
+  /** Default: this version, both ends. */
+  readonly minProtocol?: number;
+  readonly maxProtocol?: number;
+  /** Default `operator`. */
+  readonly role?: Role;
+  /** Default none. */
+  readonly scopes?: readonly OperatorScope[];
+  /** Left out when it holds no credential (the upgrade's Bearer header may carry it instead). */
+  readonly auth?: { readonly token?: string; readonly password?: string } | undefined;
+  readonly device?: ConnectDevice | undefined;
+}
+
+export interface ConnectFrame {
+  readonly type: "req";
+  readonly id: FrameId;
+  readonly method: "connect";
+  readonly params: z.input<typeof connectParamsSchema>;
+}
+
+/** The client's first request; send it as JSON after the `connect.challenge` event. */
+export function buildConnectFrame(options: ConnectFrameOptions): ConnectFrame {
+  const role = options.role ?? "operator";
+  const scopes = [...(options.scopes ?? [])];
+  const { token, password } = options.auth ?? {};
+  const device = options.device;
+  return {
+    type: "req",
+    id: options.id,
+    method: "connect",
+    params: {
+      minProtocol: options.minProtocol ?? PROTOCOL_VERSION,
+      maxProtocol: options.maxProtocol ?? PROTOCOL_VERSION,
+      client: { id: options.client.id, version: options.client.version },
+      role,
+      scopes,
+      ...(token || password
+        ? { auth: { ...(token ? { token } : {}), ...(password ? { password } : {}) } }
+        : {}),
+      ...(device
+        ? {
+            device: {
+              deviceId: device.deviceId,
+              publicKey: device.publicKey,
+              signedAtMs: device.signedAtMs,
+              nonce: device.nonce,
+              signature: device.sign({
+                deviceId: device.deviceId,
+                clientId: options.client.id,
+                role,
+                scopes,
+                signedAtMs: device.signedAtMs,
+                nonce: device.nonce,
+              }),
+            },
+          }
+        : {}),
+    },
+  };
+}
 
 /** Validation issues as safe data: where and what, never the received value. */
 export function describeZodIssues(error: z.ZodError): { path: string; message: string }[] {
