@@ -17,7 +17,8 @@ export const GATEWAY_STAMP = join("apps", "gateway", "dist", ".build-stamp.json"
 /**
  * What the gateway bundle is made of: its sources and every library's (tsup bundles the @claw
  * libraries from source), the manifests (dependencies, exports), the build and TypeScript
- * configs, and the lockfile (the versions of the bundled zod and of esbuild/tsup).
+ * configs, the lockfile (the versions of the bundled zod and of esbuild/tsup) and pnpm's record
+ * of what it installed (so a fresh stamp also says the install it was built after is in place).
  */
 const SOURCE_DIRS = ["apps/gateway/src"];
 const FILES = [
@@ -27,6 +28,8 @@ const FILES = [
   "tooling/tsconfig/base.json",
   "apps/gateway/package.json",
   "apps/gateway/tsup.config.ts",
+  "node_modules/.modules.yaml",
+  "node_modules/.pnpm/lock.yaml",
 ];
 
 function walk(dir, out) {

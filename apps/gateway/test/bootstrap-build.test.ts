@@ -29,7 +29,7 @@ async function put(root: string, path: string, text: string): Promise<void> {
   await writeFile(join(root, path), text);
 }
 
-/** A workspace in miniature: the gateway, one library, the manifests and the lockfile. */
+/** A workspace in miniature: the gateway, one library, the manifests, the lockfile, an install. */
 async function workspace(): Promise<string> {
   const root = await mkdtemp(join(tmpdir(), "claw-gateway-build-"));
   dirs.push(root);
@@ -44,6 +44,9 @@ async function workspace(): Promise<string> {
   await put(root, "packages/core/package.json", "{}");
   await put(root, "packages/core/src/index.ts", "export const a = 1;\n");
   await put(root, "packages/core/test/core.test.ts", "test\n");
+  await put(root, "node_modules/.modules.yaml", "layoutVersion: 5\n");
+  await put(root, "node_modules/.pnpm/lock.yaml", "lockfileVersion: '9.0'\n");
+  await put(root, "node_modules/zod/index.js", "export {};\n");
   return root;
 }
 
@@ -60,13 +63,15 @@ const decide = (root: string, stamp: BuildStamp | undefined, built = true) =>
   decideBuild({ built, stamp, inputs: hashBuildInputs(root) });
 
 describe("the gateway build's staleness rule", () => {
-  it("lists sources, manifests, the build config and the lockfile; not tests or docs", async () => {
+  it("lists sources, manifests, the build config, the lockfile and pnpm's install record; not tests, docs or packages", async () => {
     const root = await workspace();
     expect(listBuildInputs(root)).toEqual([
       "apps/gateway/package.json",
       "apps/gateway/src/commands/status.ts",
       "apps/gateway/src/main.ts",
       "apps/gateway/tsup.config.ts",
+      "node_modules/.modules.yaml",
+      "node_modules/.pnpm/lock.yaml",
       "package.json",
       "packages/core/package.json",
       "packages/core/src/index.ts",
@@ -126,6 +131,16 @@ describe("the gateway build's staleness rule", () => {
     },
   );
 
+  it("rebuilds (the bootstrap then installs first) when the install is gone", async () => {
+    const root = await workspace();
+    const stamp = stampBuild(root);
+    await rm(join(root, "node_modules"), { recursive: true });
+    expect(decide(root, stamp)).toMatchObject({
+      build: true,
+      changed: ["node_modules/.modules.yaml", "node_modules/.pnpm/lock.yaml"],
+    });
+  });
+
   it("names the first three changes and counts the rest", async () => {
     const root = await workspace();
     const stamp = stampBuild(root);
@@ -155,6 +170,7 @@ describe("the gateway build's staleness rule", () => {
         "packages/core/package.json",
         "pnpm-lock.yaml",
         "tooling/tsconfig/base.json",
+        "node_modules/.pnpm/lock.yaml",
       ]),
     );
     expect(inputs.some((path) => path.includes("/test/") || path.startsWith("docs/"))).toBe(false);
