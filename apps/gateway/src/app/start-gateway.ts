@@ -8,10 +8,8 @@
  *   server/              HTTP + WebSocket on every listener
  */
 import { homedir } from "node:os";
-import type { HostInfo } from "@claw/auth";
 import type { ChannelAdapter } from "@claw/channels-core";
 import { type ClawConfig, loadConfig } from "@claw/config";
-import type { Clock, Random } from "@claw/core";
 import { createPairingStore, type PairingStore } from "@claw/pairing";
 import { createDockerEngine, createSandboxManager, type SandboxEngine } from "@claw/sandbox";
 import {

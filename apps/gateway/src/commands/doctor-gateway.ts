@@ -3,7 +3,7 @@ import { gatewayTokenPath, resolveAuthMode } from "@claw/auth";
 import { isClawError } from "@claw/core";
 import { mergeEnvSecrets, tryReadStoredGatewayToken } from "../app/effective-config";
 import { resolveGatewayTarget } from "../client/target";
-import type { DoctorCheck } from "./doctor";
+import type { DoctorCheck } from "./doctor-check";
 
 /** `claw doctor` checks for the gateway: its credential, whether it answers, Docker when sandboxing is on, and its plugins. */
 const gatewayTokenCheck: DoctorCheck = {
