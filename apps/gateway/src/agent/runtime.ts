@@ -5,9 +5,8 @@ import {
   createStreamRedactor,
   DEFAULT_STREAM_PATTERN_HOLD,
   type Redactor,
-  type SecurityEvent,
-  type SecurityEventLog,
-} from "@claw/audit";
+} from "@claw/audit/redact";
+import type { SecurityEvent, SecurityEventLog } from "@claw/audit/security-log";
 import {
   type ChannelAdapter,
   type CompiledChannelPolicy,

@@ -8,7 +8,8 @@ import {
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
-import type { Redactor, SecurityEvent } from "@claw/audit";
+import type { Redactor } from "@claw/audit/redact";
+import type { SecurityEvent } from "@claw/audit/security-log";
 import {
   type AuthResult,
   authenticate,

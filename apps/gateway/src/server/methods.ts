@@ -1,6 +1,6 @@
 import { open, readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
-import type { Redactor } from "@claw/audit";
+import type { Redactor } from "@claw/audit/redact";
 import type { OperatorScope } from "@claw/auth/protocol";
 import { agentIdSchema, channelIdSchema } from "@claw/channels-core";
 import {

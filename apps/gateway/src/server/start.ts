@@ -1,7 +1,8 @@
 import { open, readFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { createRedactor, createSecurityEventLog, type SecurityEvent } from "@claw/audit";
+import { createRedactor } from "@claw/audit/redact";
+import { createSecurityEventLog, type SecurityEvent } from "@claw/audit/security-log";
 import {
   BIND_MODES,
   type BindMode,
