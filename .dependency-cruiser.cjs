@@ -102,6 +102,21 @@ module.exports = {
       from: {},
       to: { couldNotResolve: true },
     },
+    {
+      name: "audit-runtime-stays-low",
+      comment:
+        "@claw/audit/redact and /security-log are loaded at run time by every layer: they import only @claw/core, @claw/state and each other, never the offline audit or the packages it checks.",
+      severity: "error",
+      from: { path: "^packages/audit/src/(redact|security-log)/" },
+      to: {
+        path: "^packages/([^/]+)/",
+        pathNot: [
+          "^packages/audit/src/(redact|security-log)/",
+          "^packages/audit/src/errors\\.ts$",
+          "^packages/(core|state)/",
+        ],
+      },
+    },
     ...layerRules,
     ...appRules,
     {

@@ -13,7 +13,7 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createRedactor } from "@claw/audit";
+import { createRedactor } from "@claw/audit/redact";
 import { toInboundMessage } from "@claw/channels-core";
 import { createMemoryAdapter } from "@claw/channels-core/testing";
 import { validateConfig } from "@claw/config";

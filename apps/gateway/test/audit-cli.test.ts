@@ -1,7 +1,8 @@
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createRedactor, createSecurityEventLog } from "@claw/audit";
+import { createRedactor } from "@claw/audit/redact";
+import { createSecurityEventLog } from "@claw/audit/security-log";
 import { createFakeClock } from "@claw/core/testing";
 import { ensureStateDir } from "@claw/state";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";

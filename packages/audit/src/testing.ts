@@ -1,14 +1,14 @@
 import { createHash } from "node:crypto";
 import type { Clock } from "@claw/core";
 import { auditErrors } from "./errors";
-import { createRedactor, type Redactor } from "./redact";
+import { createRedactor, type Redactor } from "./redact/redact";
 import {
   GENESIS_HASH,
   SECURITY_EVENT_TYPES,
   type SecurityEvent,
   type SecurityEventLog,
   type SecurityEventRecord,
-} from "./security-event-log";
+} from "./security-log/security-event-log";
 
 export interface MemorySecurityEventLog extends SecurityEventLog {
   /** Every record appended so far, oldest first. */

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { createFakeClock } from "@claw/core/testing";
 import { fc, test } from "@fast-check/vitest";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createRedactor } from "../src/redact";
+import { createRedactor } from "../src/redact/redact";
 import {
   createSecurityEventLog,
   GENESIS_HASH,
@@ -12,7 +12,7 @@ import {
   headPathFor,
   type SecurityEventType,
   verifySecurityLog,
-} from "../src/security-event-log";
+} from "../src/security-log/security-event-log";
 
 let dir: string;
 let file: string;

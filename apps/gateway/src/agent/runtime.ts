@@ -3,12 +3,8 @@
  * the per-session queue. Ingress (src/ingress) decides who may start a turn and hands it to
  * `enqueue`; a turn runs in turn.ts; replies go out through the channel adapters.
  */
-import {
-  DEFAULT_STREAM_PATTERN_HOLD,
-  type Redactor,
-  type SecurityEvent,
-  type SecurityEventLog,
-} from "@claw/audit";
+import { DEFAULT_STREAM_PATTERN_HOLD, type Redactor } from "@claw/audit/redact";
+import type { SecurityEvent, SecurityEventLog } from "@claw/audit/security-log";
 import { type ChannelAdapter, DEFAULT_ACCOUNT_ID } from "@claw/channels-core";
 import type { ClawConfig, ConfigObject } from "@claw/config";
 import type { Clock, Random } from "@claw/core";

@@ -3,7 +3,7 @@
  * streamed through the redactor, each proposed tool call policed (tool-calls/policed-call.ts) —
  * until the model answers without tools or the round cap is reached; then the reply is delivered.
  */
-import { createStreamRedactor, type Redactor } from "@claw/audit";
+import { createStreamRedactor, type Redactor } from "@claw/audit/redact";
 import type { ClawConfig } from "@claw/config";
 import type { Clock } from "@claw/core";
 import { decideSandboxFor } from "@claw/sandbox";

@@ -1,11 +1,10 @@
 import { join } from "node:path";
+import { createRedactor, type Redactor } from "@claw/audit/redact";
 import {
-  createRedactor,
   createSecurityEventLog,
-  type Redactor,
   type SecurityEvent,
   type SecurityEventLog,
-} from "@claw/audit";
+} from "@claw/audit/security-log";
 import type { ClawConfig } from "@claw/config";
 import type { Clock } from "@claw/core";
 import { statePaths } from "@claw/state";

@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { verifySecurityLog } from "@claw/audit";
+import { verifySecurityLog } from "@claw/audit/security-log";
 import { statePaths } from "@claw/state";
 import type { CliContext } from "../cli/context";
 import { writeJson, writeLine } from "../cli/output";

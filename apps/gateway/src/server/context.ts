@@ -1,5 +1,6 @@
 import type { IncomingMessage } from "node:http";
-import type { Redactor, SecurityEvent } from "@claw/audit";
+import type { Redactor } from "@claw/audit/redact";
+import type { SecurityEvent } from "@claw/audit/security-log";
 import type {
   AuthRateLimiter,
   AuthResult,

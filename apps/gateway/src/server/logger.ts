@@ -10,7 +10,7 @@ import {
   writeSync,
 } from "node:fs";
 import { join } from "node:path";
-import { createRedactor, pinoRedactionOptions, type RedactMode } from "@claw/audit";
+import { createRedactor, pinoRedactionOptions, type RedactMode } from "@claw/audit/redact";
 import type { Clock } from "@claw/core";
 import { type Logger, pino } from "pino";
 

@@ -1,4 +1,4 @@
-import type { Redactor } from "@claw/audit";
+import type { Redactor } from "@claw/audit/redact";
 import {
   createApprovalRequest,
   decideExecStage,

@@ -2,7 +2,8 @@
  * One policed tool call: arguments → decide → deny (error + event) | ask (approval, wait, decide
  * again) | allow → run → scan external content. What runs is exactly what was decided about.
  */
-import type { Redactor, SecurityEvent } from "@claw/audit";
+import type { Redactor } from "@claw/audit/redact";
+import type { SecurityEvent } from "@claw/audit/security-log";
 import type { Clock } from "@claw/core";
 import { isClawError } from "@claw/core";
 import { scanForInjection } from "@claw/egress";

@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { createRedactor } from "@claw/audit";
+import { createRedactor } from "@claw/audit/redact";
 import { createFakeClock, createSeededRandom } from "@claw/core/testing";
 import { describe, expect, it } from "vitest";
 import {

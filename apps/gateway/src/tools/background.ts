@@ -6,7 +6,7 @@
  */
 import { spawn } from "node:child_process";
 import { StringDecoder } from "node:string_decoder";
-import { createStreamRedactor, type Redactor, type StreamRedactor } from "@claw/audit";
+import { createStreamRedactor, type Redactor, type StreamRedactor } from "@claw/audit/redact";
 import type { Clock, Random } from "@claw/core";
 import { toolErrors } from "./errors";
 

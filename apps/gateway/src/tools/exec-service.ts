@@ -4,7 +4,7 @@
  * container. A sandboxed session without an engine gets an error, never the host.
  */
 import { setMaxListeners } from "node:events";
-import type { SecurityEvent } from "@claw/audit";
+import type { SecurityEvent } from "@claw/audit/security-log";
 import { type ResolvedSandboxConfig, type SandboxManager, scopeKeyFor } from "@claw/sandbox";
 import {
   BACKGROUND_TIMEOUT_MS,

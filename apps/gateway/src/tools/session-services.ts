@@ -2,7 +2,7 @@
  * What the `sessions_*`, `session_status` and `message` tools do once policed. Which other
  * sessions a session may see or message is decided by session-access.ts (`tools.sessions.access`).
  */
-import type { SecurityEvent } from "@claw/audit";
+import type { SecurityEvent } from "@claw/audit/security-log";
 import type { RuntimeToolServices } from "./runtime-tools";
 import { decideSessionAccess, type SessionAccessMode } from "./session-access";
 import type { ToolEnv, ToolOutput } from "./types";

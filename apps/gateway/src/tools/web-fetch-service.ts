@@ -1,4 +1,4 @@
-import type { SecurityEvent } from "@claw/audit";
+import type { SecurityEvent } from "@claw/audit/security-log";
 import type { Random } from "@claw/core";
 import { type GuardedFetch, wrapExternalContent } from "@claw/egress";
 import type { RuntimeToolServices } from "./runtime-tools";

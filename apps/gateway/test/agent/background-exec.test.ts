@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createRedactor, DEFAULT_STREAM_PATTERN_HOLD, type Redactor } from "@claw/audit";
+import { createRedactor, DEFAULT_STREAM_PATTERN_HOLD, type Redactor } from "@claw/audit/redact";
 import { systemClock, systemRandom } from "@claw/core";
 import { type SandboxManager, scopeKeyFor } from "@claw/sandbox";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";

@@ -1,7 +1,8 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createRedactor, createSecurityEventLog } from "@claw/audit";
+import { createRedactor } from "@claw/audit/redact";
+import { createSecurityEventLog } from "@claw/audit/security-log";
 import { type InboundMessage, toInboundMessage } from "@claw/channels-core";
 import { createMemoryAdapter, type MemoryAdapter } from "@claw/channels-core/testing";
 import { validateConfig } from "@claw/config";

@@ -159,7 +159,14 @@ async function upgrade(
       // The challenge (or any event) came first: answer it with the credential-less connect.
       connect();
     });
-    ws.on("close", () => settle(opened ? { status: 101, connect: "refused" } : timedOut()));
+    // Before `open`, ws reports the cause as an error first; this only covers a bare close.
+    ws.on("close", () =>
+      settle(
+        opened
+          ? { status: 101, connect: "refused" }
+          : Object.assign(new Error("closed"), { code: "ECONNRESET" }),
+      ),
+    );
     ws.on("error", (error) => settle(opened ? { status: 101, connect: "refused" } : error));
   });
 }

@@ -1,7 +1,7 @@
 import { isAbsolute, join, relative, resolve } from "node:path";
 import type { ClawConfig, ConfigObject, EnvSource } from "@claw/config";
 import { auditErrors } from "../errors";
-import { listSecretDetectors } from "../redact";
+import { listSecretDetectors } from "../redact/redact";
 import { type CodeScanRoot, scanCode } from "./code-scan";
 import { checkConfig } from "./config-checks/index";
 import { type AuditFix, fixConfig, fixModes, plannedConfigFixes } from "./fix";

@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { listSecretDetectors, type SecretDetector } from "../redact";
+import { listSecretDetectors, type SecretDetector } from "../redact/redact";
 import { type AuditFinding, finding } from "./types";
 import { isBinary, lineAt, lineStartsOf, readHead, walkFiles } from "./walk";
 

@@ -1,4 +1,4 @@
-import type { Redactor } from "@claw/audit";
+import type { Redactor } from "@claw/audit/redact";
 import type { OperatorScope } from "@claw/auth/protocol";
 import type { LoadedConfig } from "@claw/config";
 import type { Clock } from "@claw/core";

@@ -1,5 +1,5 @@
 import type { ConfigObject } from "@claw/config";
-import { isSecretFieldName } from "../../redact";
+import { isSecretFieldName } from "../../redact/redact";
 import { type AuditFinding, finding } from "../types";
 
 const REFERENCE_ONLY = /^\s*\$\{[A-Z_][A-Z0-9_]*\}\s*$/;

@@ -1,5 +1,5 @@
 import safeRegex from "safe-regex2";
-import { auditErrors } from "./errors";
+import { auditErrors } from "../errors";
 
 /** `logging.redactSensitive`: what pattern-based redaction covers. Exact config secrets are always redacted. */
 export type RedactMode = "off" | "tools" | "all";

@@ -3,8 +3,8 @@ import { type FileHandle, open, readFile, rename, rm, stat } from "node:fs/promi
 import { dirname } from "node:path";
 import { type Clock, isClawError } from "@claw/core";
 import { withFileLock, writeFileAtomic } from "@claw/state";
-import { auditErrors } from "./errors";
-import type { Redactor } from "./redact";
+import { auditErrors } from "../errors";
+import type { Redactor } from "../redact/redact";
 
 /** What the security event log records. Outbound messages carry metadata only, never their text. */
 export const SECURITY_EVENT_TYPES = [
