@@ -1,5 +1,4 @@
 import type { IncomingHttpHeaders } from "node:http";
-import { buildConnectFrame } from "@claw/auth/protocol";
 import type { ClawConfig } from "@claw/config";
 import type WebSocket from "ws";
 import { type AuditFinding, finding } from "./types";
@@ -91,8 +90,11 @@ async function upgrade(
   token: string | undefined,
   sendConnect: boolean,
 ): Promise<UpgradeResult> {
-  // Loaded on first use, like the HTTP stack: ws pulls in http, https, tls and zlib.
-  const { default: WebSocketClient } = await import("ws");
+  // Loaded with the probe's first connection: ws and the protocol's schemas stay off the plain audit's path.
+  const [{ default: WebSocketClient }, { buildConnectFrame }] = await Promise.all([
+    import("ws"),
+    import("@claw/auth/protocol"),
+  ]);
   const ws: WebSocket = new WebSocketClient(
     `${target.tls ? "wss" : "ws"}://${hostPort(target)}${path}`,
     {
