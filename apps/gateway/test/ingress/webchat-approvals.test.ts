@@ -14,7 +14,10 @@ import {
 } from "../server/helpers";
 
 /** Black-box: a hostile script behind `claw gateway`, driven and approved over the WebSocket. */
-async function gatewayWith(script: unknown): Promise<TestGateway> {
+async function gatewayWith(
+  script: unknown,
+  sandboxMode: "all" | "off" = "all",
+): Promise<TestGateway> {
   const stateDir = await makeStateDir();
   await mkdir(stateDir, { recursive: true, mode: 0o700 });
   const file = join(stateDir, "script.json5");
@@ -25,7 +28,7 @@ async function gatewayWith(script: unknown): Promise<TestGateway> {
       gateway: { auth: { mode: "token", token: TOKEN } },
       models: { scripted: { script: file } },
       tools: { exec: { security: "allowlist", ask: "on-miss" } },
-      agents: { defaults: { sandbox: { mode: "all", docker: { image: BUSYBOX } } } },
+      agents: { defaults: { sandbox: { mode: sandboxMode, docker: { image: BUSYBOX } } } },
     },
     // The engine the skip decision probed (requireDockerEngine), not whatever the default socket has.
     start: { sandboxEngine: createDockerEngine({ socketPath: engineSocket }) },
@@ -69,10 +72,12 @@ describe("webchat + approvals through the real gateway", () => {
   });
 
   it("reading toward the state dir is denied; the transcript records the denial", async () => {
-    gw = await gatewayWith([
-      { tool: "read", args: { path: "../../../gateway-token.json" } },
-      { reply: "nope" },
-    ]);
+    // The path guard's case: on the host workspace, so it holds with or without an engine (a sandboxed
+    // session without one gets no file access at all: test/security/file-tools-sandbox.test.ts).
+    gw = await gatewayWith(
+      [{ tool: "read", args: { path: "../../../gateway-token.json" } }, { reply: "nope" }],
+      "off",
+    );
     const socket = await operator(gw);
     socket.send({ type: "req", id: "s1", method: "chat.send", params: { text: "read the token" } });
     const final = await socket.next((f) => f.type === "event" && f.event === "chat.final");
