@@ -92,7 +92,9 @@ function parseFrame(
 ) {
   const malformed = (id: FrameId | null, message: string) => {
     replyError(ctx, connection, id, { code: "FRAME_MALFORMED", message, retryable: false });
-    if (!connection.authenticated) countUnauthorized(ctx, connection);
+    // A client that speaks the protocol never sends garbage first: no second try before connect.
+    if (!connection.authenticated)
+      closeConnection(connection, 1008, "malformed frame before connect");
     return undefined;
   };
   let frame: unknown;
