@@ -2,6 +2,7 @@
  * The gateway's HTTP + WebSocket server: the network edge, no agent knowledge. Assembly only —
  *   ws/upgrade.ts → ws/dispatch.ts → ws/connect.ts | methods/   (WebSocket clients)
  *   http/healthz.ts, hooks.ts, http/mounted-routes.ts            (HTTP)
+ *   http/client-error.ts                                         (requests Node cannot parse)
  *   listen.ts                                                    (every listener, one port)
  * Every decision is a library call (@claw/auth, @claw/channels-core).
  */
@@ -29,6 +30,7 @@ import {
   type ServerContext,
 } from "./context";
 import { createHooksHandler } from "./hooks";
+import { answerClientError } from "./http/client-error";
 import { serveHealthz } from "./http/healthz";
 import { mountRoute, serveMountedRoute } from "./http/mounted-routes";
 import { securityHeadersFor } from "./http/security-headers";
@@ -184,7 +186,7 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
     server.maxHeadersCount = 100;
     server.on("request", onRequest);
     server.on("upgrade", (req, socket, head) => onUpgrade(ctx, wss, req, socket, head));
-    server.on("clientError", (_error, socket) => socket.destroy());
+    server.on("clientError", answerClientError);
     return server;
   };
 

@@ -10,7 +10,9 @@ const REASONS: Record<number, string> = {
   408: "Request Timeout",
   413: "Payload Too Large",
   415: "Unsupported Media Type",
+  426: "Upgrade Required",
   429: "Too Many Requests",
+  431: "Request Header Fields Too Large",
   503: "Service Unavailable",
 };
 
@@ -56,7 +58,7 @@ export function sendError(
   );
 }
 
-/** Refuses a WebSocket upgrade with a plain HTTP answer, then closes the socket. */
+/** Answers on a raw socket (a refused upgrade, a request Node could not parse), then closes it. */
 export function refuseUpgrade(
   socket: Duplex,
   status: number,
