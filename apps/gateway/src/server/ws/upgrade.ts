@@ -1,5 +1,5 @@
 /**
- * A WebSocket upgrade: path, connection cap, origin, brute-force limit, the per-address cap on
+ * A WebSocket upgrade: path, protocol version (13 only), connection cap, origin (and Sec-WebSocket-Origin), brute-force limit, the per-address cap on
  * unauthenticated sockets, a header credential if one is sent; then the connection and its challenge.
  */
 import { randomUUID } from "node:crypto";
@@ -22,6 +22,9 @@ import { closeConnection, emitEvent, releasePending } from "./connection";
 import { onFrame } from "./dispatch";
 
 const WS_PATHS = new Set(["/", "/ws"]);
+const ORIGIN_HEADERS = ["origin", "sec-websocket-origin"] as const;
+/** RFC 6455 only; `ws` would also take the draft version 8. */
+const WS_VERSION = "13";
 
 function openConnection(
   ctx: ServerContext,
@@ -74,17 +77,16 @@ function originRefused(
   req: IncomingMessage,
   client: ReturnType<typeof resolveClientAddress>,
 ): boolean {
-  const origin = headerString(req, "origin");
-  if (origin === undefined) return false;
-  const decision = checkOrigin(
-    {
-      origin,
-      host: headerString(req, "host"),
-      socketIsLoopback: isLoopbackIp(client.socketIp) && !client.viaTrustedProxy,
-    },
-    ctx.originPolicy,
+  // Old drafts send the browser's origin as Sec-WebSocket-Origin: every origin sent must pass.
+  const origins = ORIGIN_HEADERS.map((name) => headerString(req, name)).filter(
+    (origin): origin is string => origin !== undefined,
   );
-  if (decision.effect !== "deny") return false;
+  const host = headerString(req, "host");
+  const socketIsLoopback = isLoopbackIp(client.socketIp) && !client.viaTrustedProxy;
+  const decision = origins
+    .map((origin) => checkOrigin({ origin, host, socketIsLoopback }, ctx.originPolicy))
+    .find((d) => d.effect === "deny");
+  if (decision === undefined) return false;
   ctx.security({
     type: "auth.failure",
     data: { surface: "ws", code: "ORIGIN_DENIED", rule: decision.rule, ip: client.ip ?? "unknown" },
@@ -107,6 +109,15 @@ export function onUpgrade(
   if (ctx.closing) return refuseUpgrade(socket, 503, "SHUTTING_DOWN", headers(), 1000);
   if (url === undefined || !WS_PATHS.has(url.pathname))
     return refuseUpgrade(socket, 404, "NOT_FOUND", headers());
+  const version = headerString(req, "sec-websocket-version");
+  if (version === undefined) return refuseUpgrade(socket, 400, "WS_VERSION_MISSING", headers());
+  if (version.trim() !== WS_VERSION) {
+    // RFC 6455 §4.4: 426 naming the version this server speaks.
+    return refuseUpgrade(socket, 426, "WS_VERSION_UNSUPPORTED", {
+      ...headers(),
+      "Sec-WebSocket-Version": WS_VERSION,
+    });
+  }
   if (ctx.connections.size >= limits.maxConnections)
     return refuseUpgrade(socket, 503, "TOO_MANY_CONNECTIONS", headers(), 5000);
   const client = resolveClientAddress(
