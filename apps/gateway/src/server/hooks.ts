@@ -24,16 +24,21 @@ export interface AcceptedHook {
 
 export const HOOK_TOKEN_HEADER = "x-claw-token";
 const HOOK_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
-/** Query parameters that look like credentials: refused outright (URLs end up in logs and history). */
-const CREDENTIAL_PARAMS = [
-  "token",
-  "access_token",
-  "auth",
-  "key",
-  "apikey",
-  "api_key",
-  HOOK_TOKEN_HEADER,
-];
+/**
+ * Parts of a query parameter name that make it look like a credential (token, access_token,
+ * hooks_token, x-claw-token, password, passwd, client_secret, apiKey, auth, Authorization …):
+ * refused outright, whatever the case (URLs end up in logs and history).
+ */
+const CREDENTIAL_NAME_PARTS = ["token", "passw", "pwd", "secret", "key", "auth", "credential"];
+
+/** Whether any query parameter's (decoded) name looks like a credential. */
+function hasCredentialParam(url: URL): boolean {
+  for (const name of url.searchParams.keys()) {
+    const lower = name.toLowerCase();
+    if (CREDENTIAL_NAME_PARTS.some((part) => lower.includes(part))) return true;
+  }
+  return false;
+}
 const BODY_TIMEOUT_MS = 10_000;
 
 const hookPayloadSchema = z.strictObject({
@@ -106,7 +111,7 @@ export function createHooksHandler(
       sendError(res, 404, "HOOK_NOT_FOUND", "Hooks are off (hooks.enabled is false).");
       return;
     }
-    if (CREDENTIAL_PARAMS.some((name) => url.searchParams.has(name))) {
+    if (hasCredentialParam(url)) {
       sendError(
         res,
         400,
