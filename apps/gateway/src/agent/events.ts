@@ -1,6 +1,10 @@
 import type { ApprovalEvent } from "@claw/tool-policy";
 import { runtimeErrors } from "./errors";
 
+/**
+ * In-process consumers only: the server fans events out to all its clients (up to its
+ * maxConnections) over one listener (server/ws/events.ts), so clients never count against this.
+ */
 const MAX_LISTENERS = 256;
 
 /**

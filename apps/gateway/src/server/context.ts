@@ -148,6 +148,12 @@ export interface ServerContext {
   readonly pendingByAddress: Map<string, number>;
   readonly routes: Map<string, MountedRoute>;
   readonly counters: { inFlightHttp: number; inFlightWs: number; hooksAccepted: number };
+  /**
+   * The event fan-out (ws/events.ts): the connections that take events (a subset of
+   * `connections`, so bounded by maxConnections) and, while there are any, the server's one
+   * subscription per source.
+   */
+  readonly events: { readonly subscribers: Set<Connection>; off: (() => void) | undefined };
   closing: boolean;
   /** Never throws: a security event that cannot be recorded is logged. */
   security(event: SecurityEvent): void;

@@ -20,6 +20,8 @@ export const gatewayErrors = defineErrorCodes({
   ROLE_DENIED: "auth",
   DEVICE_REQUIRED: "auth",
   TOO_MANY_REQUESTS: "policy",
+  /** An event source (runtime, approval store) refused the server's subscription. */
+  EVENTS_UNAVAILABLE: "io",
   SHUTTING_DOWN: "io",
   NOT_FOUND: "input",
   INTERNAL: "internal",

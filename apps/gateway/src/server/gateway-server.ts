@@ -97,6 +97,7 @@ function createContext(
     pendingByAddress: new Map(),
     routes: new Map(),
     counters: { inFlightHttp: 0, inFlightWs: 0, hooksAccepted: 0 },
+    events: { subscribers: new Set(), off: undefined },
     closing: false,
     security(event) {
       try {

@@ -203,7 +203,19 @@ export async function handleConnect(
   // ws keeps the cap on its receiver; raise it from the pre-auth 64 KiB to the configured one.
   const receiver = (connection.ws as unknown as { _receiver?: { _maxPayload: number } })._receiver;
   if (receiver) receiver._maxPayload = ctx.limits.maxPayload;
-  subscribeEvents(ctx, connection);
+  try {
+    subscribeEvents(ctx, connection);
+  } catch (error) {
+    ctx.logger.error({ err: error }, "event subscription refused");
+    replyError(ctx, connection, id, {
+      code: "EVENTS_UNAVAILABLE",
+      message: "The gateway cannot deliver events right now; reconnect later.",
+      retryable: true,
+      retryAfterMs: 5000,
+    });
+    closeConnection(connection, 1013, "events unavailable");
+    return;
+  }
   ctx.logger.debug(
     {
       connection: connection.id,
