@@ -32,6 +32,12 @@ export interface GatewayLimits {
   readonly maxBufferedBytes: number;
   /** Unauthenticated sockets per client address. */
   readonly maxPendingPerAddress: number;
+  /**
+   * Unauthenticated sockets in all, well under maxConnections so strangers' half-open handshakes
+   * never take the capacity authenticated clients need. An upgrade that carries an
+   * `Authorization` header is not held back by it (its credential is checked on the upgrade).
+   */
+  readonly maxPendingTotal: number;
   /** Error replies before `connect` after which the socket is closed. */
   readonly maxUnauthorizedFrames: number;
   /** Requests one connection may have in flight. */
@@ -48,6 +54,7 @@ export const DEFAULT_LIMITS: GatewayLimits = {
   maxPayload: 4 * 1024 * 1024,
   maxBufferedBytes: 8 * 1024 * 1024,
   maxPendingPerAddress: 32,
+  maxPendingTotal: 256,
   maxUnauthorizedFrames: 10,
   maxInFlightPerConnection: 64,
   maxConnections: 1024,
@@ -147,7 +154,13 @@ export interface ServerContext {
   /** Unauthenticated sockets per client address key. */
   readonly pendingByAddress: Map<string, number>;
   readonly routes: Map<string, MountedRoute>;
-  readonly counters: { inFlightHttp: number; inFlightWs: number; hooksAccepted: number };
+  readonly counters: {
+    inFlightHttp: number;
+    inFlightWs: number;
+    hooksAccepted: number;
+    /** Unauthenticated sockets in all (the sum of `pendingByAddress`). */
+    pending: number;
+  };
   /**
    * The event fan-out (ws/events.ts): the connections that take events (a subset of
    * `connections`, so bounded by maxConnections) and, while there are any, the server's one

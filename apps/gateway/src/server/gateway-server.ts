@@ -96,7 +96,7 @@ function createContext(
     connections: new Set(),
     pendingByAddress: new Map(),
     routes: new Map(),
-    counters: { inFlightHttp: 0, inFlightWs: 0, hooksAccepted: 0 },
+    counters: { inFlightHttp: 0, inFlightWs: 0, hooksAccepted: 0, pending: 0 },
     events: { subscribers: new Set(), off: undefined },
     closing: false,
     security(event) {

@@ -55,6 +55,7 @@ export function closeConnection(connection: Connection, code: number, reason: st
 
 /** Gives back the connection's unauthenticated slot of its address. */
 export function releasePending(ctx: ServerContext, key: string) {
+  ctx.counters.pending = Math.max(0, ctx.counters.pending - 1);
   const count = (ctx.pendingByAddress.get(key) ?? 1) - 1;
   if (count <= 0) ctx.pendingByAddress.delete(key);
   else ctx.pendingByAddress.set(key, count);

@@ -1,6 +1,7 @@
 /**
- * A WebSocket upgrade: path, protocol version (13 only), connection cap, origin (and Sec-WebSocket-Origin), brute-force limit, the per-address cap on
- * unauthenticated sockets, a header credential if one is sent; then the connection and its challenge.
+ * A WebSocket upgrade: path, protocol version (13 only), connection cap, origin (Origin and
+ * Sec-WebSocket-Origin), brute-force limit, the per-address and total caps on unauthenticated
+ * sockets, a header credential if one is sent; then the connection and its challenge.
  */
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
@@ -135,11 +136,14 @@ export function onUpgrade(
   if (pending >= limits.maxPendingPerAddress) {
     return refuseUpgrade(socket, 429, "TOO_MANY_PENDING", headers(), limits.handshakeTimeoutMs);
   }
+  const hasAuthorization = headerString(req, "authorization") !== undefined;
+  if (!hasAuthorization && ctx.counters.pending >= limits.maxPendingTotal) {
+    return refuseUpgrade(socket, 503, "TOO_MANY_PENDING", headers(), limits.handshakeTimeoutMs);
+  }
   const hasHeaderCredential =
-    headerString(req, "authorization") !== undefined ||
-    auth.mode === "trusted-proxy" ||
-    auth.mode === "none";
+    hasAuthorization || auth.mode === "trusted-proxy" || auth.mode === "none";
   ctx.pendingByAddress.set(pendingKey, pending + 1);
+  ctx.counters.pending++;
   // Until a connection owns this pending slot, the socket's close gives it back: a refused or
   // malformed upgrade (ws answers 400 without calling back) must not leak it.
   let established = false;
